@@ -1,0 +1,1 @@
+"""One module per rewrite. Each transformer records a Change for every node it replaces."""

@@ -1,0 +1,28 @@
+"""End id: the tokenizer's EOS becomes the `end_id` that specdec_bench passes to `run()`.
+
+    tokenizer.eos_token_id  ->  end_id
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from porter.rewrites.base import Rewrite
+
+END_ID = "end_id"
+
+
+class EndIdRewrite(Rewrite):
+    name = "end_id"
+
+    def __init__(self, tokenizer_name: str):
+        super().__init__()
+        self.pattern = m.Attribute(value=m.Name(tokenizer_name), attr=m.Name("eos_token_id"))
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        if m.matches(original_node, self.pattern):
+            replacement = cst.Name(END_ID)
+            self.record(original_node, replacement)
+            return replacement
+        return updated_node

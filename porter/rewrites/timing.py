@@ -1,0 +1,262 @@
+"""Timing: per-step timestamps for specdec_bench's `token_times`.
+
+Inline loop (the forward runs the decoding loop itself):
+
+    accept_length_list.append(n)          accept_length_list.append(n)
+    if eos in ...: break            ->    timing.append(synchronized_perf_counter(self.device))
+                                          if eos in ...: break
+
+Delegated loop (a library call decodes; a hook the library calls each step records the times):
+
+    out = model.generate(ids, ...)  ->    out = model.generate(ids, ..., streamer=step_clock)
+    out = model.eagenerate(ids)     ->    with step_clock.watch_forward(model):
+                                              out = model.eagenerate(ids)
+
+Either way the forward starts with `timing = [synchronized_perf_counter(self.device)]` and every
+`return a, b, c, accept_lengths` becomes `return a, b, c, accept_lengths, timing`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Sequence
+
+import libcst as cst
+import libcst.matchers as m
+
+from porter.rewrites.base import Rewrite, self_attribute
+
+TIMING = "timing"
+STEP_CLOCK = "step_clock"
+CLOCK_FUNCTION = "synchronized_perf_counter"
+
+
+class HookKind(enum.Enum):
+    STREAMER = "streamer"            # the library calls streamer.put() once per step
+    FORWARD_HOOK = "forward_hook"    # a forward pre-hook on the target model marks each step
+
+
+def _now() -> cst.Call:
+    return cst.Call(func=cst.Name(CLOCK_FUNCTION), args=[cst.Arg(self_attribute("device"))])
+
+
+def _statement(source: str) -> cst.SimpleStatementLine:
+    return cst.parse_statement(source)
+
+
+def start_statement() -> cst.SimpleStatementLine:
+    """`timing = [synchronized_perf_counter(self.device)]`."""
+    return cst.SimpleStatementLine(
+        [cst.Assign(targets=[cst.AssignTarget(cst.Name(TIMING))], value=cst.List([cst.Element(_now())]))]
+    )
+
+
+def step_statement() -> cst.SimpleStatementLine:
+    """`timing.append(synchronized_perf_counter(self.device))`."""
+    append = cst.Call(
+        func=cst.Attribute(value=cst.Name(TIMING), attr=cst.Name("append")), args=[cst.Arg(_now())]
+    )
+    return cst.SimpleStatementLine([cst.Expr(append)])
+
+
+def _is_append_to(statement: cst.CSTNode, list_name: str) -> bool:
+    return m.matches(
+        statement,
+        m.SimpleStatementLine(
+            body=[
+                m.Expr(
+                    m.Call(func=m.Attribute(value=m.Name(list_name), attr=m.Name("append")))
+                )
+            ]
+        ),
+    )
+
+
+class _BreakFinder(cst.CSTVisitor):
+    """Does a statement contain a `break` of the enclosing loop (not of a nested one)?"""
+
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_For(self, node: cst.For) -> bool:
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Break(self, node: cst.Break) -> None:
+        self.found = True
+
+
+def _contains_break(statement: cst.CSTNode) -> bool:
+    finder = _BreakFinder()
+    statement.visit(finder)
+    return finder.found
+
+
+def step_insertion_index(loop_body: Sequence[cst.BaseStatement], append_index: int) -> int:
+    """Where the per-step timestamp goes: before the first exit check after the accept-length append.
+
+    The step's tokens are known once the accept length is appended; statements between the append
+    and the first `break` still belong to the step (they extend the output in some runners).
+    """
+    for index in range(append_index + 1, len(loop_body)):
+        if _contains_break(loop_body[index]):
+            return index
+    return len(loop_body)
+
+
+@dataclass
+class StepLoop:
+    loop: cst.For | cst.While
+    append_index: int
+
+
+class _StepLoopFinder(cst.CSTVisitor):
+    def __init__(self, accept_name: str):
+        self.accept_name = accept_name
+        self.found: list[StepLoop] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def _check(self, node: cst.For | cst.While) -> None:
+        for index, statement in enumerate(node.body.body):
+            if _is_append_to(statement, self.accept_name):
+                self.found.append(StepLoop(node, index))
+                return
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._check(node)
+
+
+def find_step_loop(function_body: cst.BaseSuite, accept_name: str) -> StepLoop | None:
+    """The loop whose body appends to the accept-length list directly, if the forward has one."""
+    finder = _StepLoopFinder(accept_name)
+    for statement in function_body.body:
+        statement.visit(finder)
+    return finder.found[0] if finder.found else None
+
+
+class InlineTimingRewrite(Rewrite):
+    """Insert the per-step timestamp into the decoding loop."""
+
+    name = "timing"
+
+    def __init__(self, step_loop: StepLoop):
+        super().__init__()
+        self.step_loop = step_loop
+
+    def _leave_loop(self, original_node, updated_node):
+        if original_node is not self.step_loop.loop:
+            return updated_node
+        body = list(updated_node.body.body)
+        index = step_insertion_index(body, self.step_loop.append_index)
+        body.insert(index, step_statement())
+        anchor = "end of the loop body" if index == len(body) - 1 else "before the step's exit checks"
+        self.record(f"(decoding step, {anchor})", "timing.append(synchronized_perf_counter(self.device))")
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+    def leave_For(self, original_node, updated_node):
+        return self._leave_loop(original_node, updated_node)
+
+    def leave_While(self, original_node, updated_node):
+        return self._leave_loop(original_node, updated_node)
+
+
+class DelegatedTimingRewrite(Rewrite):
+    """Hook the library call that runs the decoding loop, and add the step times before returning."""
+
+    name = "timing"
+
+    def __init__(self, call_statement: cst.BaseStatement, call: cst.Call, kind: HookKind, model_name: str, accept_name: str):
+        super().__init__()
+        self.call_statement = call_statement
+        self.call = call
+        self.kind = kind
+        self.model_name = model_name
+        self.accept_name = accept_name
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if original_node is not self.call or self.kind is not HookKind.STREAMER:
+            return updated_node
+        arguments = [arg.with_changes(comma=cst.MaybeSentinel.DEFAULT) for arg in updated_node.args]
+        arguments.append(
+            cst.Arg(
+                keyword=cst.Name("streamer"),
+                value=cst.Name(STEP_CLOCK),
+                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+            )
+        )
+        self.record("(library call)", "streamer=step_clock")
+        return updated_node.with_changes(args=arguments)
+
+    def leave_SimpleStatementLine(self, original_node, updated_node):
+        if original_node is not self.call_statement or self.kind is not HookKind.FORWARD_HOOK:
+            return updated_node
+        self.record("(library call)", f"with step_clock.watch_forward({self.model_name}):")
+        return cst.With(
+            items=[cst.WithItem(cst.parse_expression(f"{STEP_CLOCK}.watch_forward({self.model_name})"))],
+            body=cst.IndentedBlock(body=[updated_node.with_changes(leading_lines=())]),
+            leading_lines=updated_node.leading_lines,
+        )
+
+
+def clock_statement() -> cst.SimpleStatementLine:
+    """`step_clock = StepClock(self.device)`."""
+    return _statement(f"{STEP_CLOCK} = StepClock(self.device)")
+
+
+def step_ends_statement(accept_name: str) -> cst.SimpleStatementLine:
+    """`timing += step_clock.step_ends(len(accept_length_list))`."""
+    return _statement(f"{TIMING} += {STEP_CLOCK}.step_ends(len({accept_name}))")
+
+
+class ReturnTimingRewrite(Rewrite):
+    """`return a, b, c, d` -> `return a, b, c, d, timing` at the forward's own level."""
+
+    name = "timing"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self.depth -= 1
+        return updated_node
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.depth += 1
+
+    def leave_Lambda(self, original_node, updated_node):
+        self.depth -= 1
+        return updated_node
+
+    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
+        # depth 1 is the forward itself; deeper returns belong to nested functions.
+        if self.depth != 1 or not isinstance(updated_node.value, cst.Tuple):
+            return updated_node
+        elements = [element.with_changes(comma=cst.MaybeSentinel.DEFAULT) for element in updated_node.value.elements]
+        elements.append(cst.Element(cst.Name(TIMING)))
+        self.record("return ...", "return ..., timing")
+        return updated_node.with_changes(value=updated_node.value.with_changes(elements=elements))
+
+
+def insert_before_returns(body: Sequence[cst.BaseStatement], statement: cst.BaseStatement) -> list[cst.BaseStatement]:
+    """Insert `statement` before each top-level `return` of a function body."""
+    result: list[cst.BaseStatement] = []
+    for existing in body:
+        if m.matches(existing, m.SimpleStatementLine(body=[m.Return()])):
+            result.append(statement)
+        result.append(existing)
+    return result

@@ -1,0 +1,227 @@
+"""Read a Spec-Bench runner: its forward function, its `__main__` block and the `run_eval` call.
+
+The forward function is found through `run_eval(forward_func=...)`, not by its name: several
+runners name theirs `ea_forward`, and one file defines a second forward that it never uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.matchers as m
+
+from porter.findings import Finding, PortError, Severity
+from porter.flags import Flag, collect_flags
+from porter.lines import LineIndex
+
+# The parameters of Spec-Bench's `evaluation.eval.run_eval`. Every other keyword argument of a
+# `run_eval(...)` call is passed on to the forward function.
+RUN_EVAL_PARAMETERS = (
+    "model",
+    "tokenizer",
+    "forward_func",
+    "model_id",
+    "question_file",
+    "question_begin",
+    "question_end",
+    "answer_file",
+    "max_new_tokens",
+    "num_choices",
+    "num_gpus_per_model",
+    "num_gpus_total",
+)
+
+# The harness calls `forward_func(inputs, model, tokenizer, max_new_tokens, **kwargs)`.
+FORWARD_POSITIONAL_ROLES = ("inputs", "model", "tokenizer", "max_new_tokens")
+
+_MAIN_GUARD = m.If(
+    test=m.Comparison(
+        left=m.Name("__name__"),
+        comparisons=[m.ComparisonTarget(operator=m.Equal(), comparator=m.SimpleString())],
+    )
+)
+_RUN_EVAL_CALL = m.Call(func=m.Name("run_eval"))
+
+
+@dataclass
+class Runner:
+    """The parts of one runner file that the converter reads."""
+
+    path: str
+    source: str
+    module: cst.Module
+    forward: cst.FunctionDef
+    main_guard: cst.If
+    main_body: list[cst.BaseStatement]
+    run_eval: cst.Call
+    run_eval_index: int
+    flags: dict[str, Flag]
+    lines: LineIndex = field(repr=False)
+
+    @property
+    def forward_name(self) -> str:
+        return self.forward.name.value
+
+    def run_eval_keywords(self) -> dict[str, cst.BaseExpression]:
+        return {
+            argument.keyword.value: argument.value
+            for argument in self.run_eval.args
+            if argument.keyword is not None
+        }
+
+    def forward_kwargs(self) -> dict[str, cst.BaseExpression]:
+        """The keyword arguments `run_eval` passes on to the forward function."""
+        return {
+            name: value
+            for name, value in self.run_eval_keywords().items()
+            if name not in RUN_EVAL_PARAMETERS
+        }
+
+    def forward_parameters(self) -> list[cst.Param]:
+        return list(self.forward.params.params) + list(self.forward.params.kwonly_params)
+
+    def role_names(self) -> dict[str, str]:
+        """Map each positional role (inputs, model, tokenizer, max_new_tokens) to its parameter name."""
+        positional = list(self.forward.params.posonly_params) + list(self.forward.params.params)
+        return {role: param.name.value for role, param in zip(FORWARD_POSITIONAL_ROLES, positional)}
+
+    def option_parameters(self) -> list[cst.Param]:
+        """Forward parameters after the four positional roles."""
+        positional = list(self.forward.params.posonly_params) + list(self.forward.params.params)
+        return positional[len(FORWARD_POSITIONAL_ROLES):] + list(self.forward.params.kwonly_params)
+
+    def finding(
+        self,
+        severity: Severity,
+        node: cst.CSTNode | None,
+        statement: cst.CSTNode | None,
+        construct: str,
+        message: str,
+        suggestion: str = "",
+    ) -> Finding:
+        line = None
+        if node is not None and statement is not None:
+            line = self.lines.line_of(node, statement)
+        return Finding(severity, self.path, line, construct, message, suggestion)
+
+    def error(self, node, statement, construct: str, message: str, suggestion: str = "") -> PortError:
+        return PortError(self.finding(Severity.ERROR, node, statement, construct, message, suggestion))
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+
+def _not_a_runner(path: str, construct: str, message: str) -> PortError:
+    return PortError(
+        Finding(
+            Severity.ERROR,
+            path,
+            1,
+            construct,
+            f"not a Spec-Bench runner: {message}",
+            "Pass an evaluation/inference_<method>.py file whose __main__ calls "
+            "run_eval(..., forward_func=<forward>, ...)",
+        )
+    )
+
+
+def parse_source(source: str, path: str) -> cst.Module:
+    """Parse runner source, turning a syntax error into a PortError with its line."""
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        raise PortError(
+            Finding(
+                Severity.ERROR,
+                path,
+                error.raw_line,
+                "syntax",
+                f"invalid Python syntax: {error.message}",
+                "Fix the syntax error (the runner must run under Python 3) and convert again",
+            )
+        ) from None
+
+
+def _find_main_guard(module: cst.Module) -> cst.If | None:
+    for statement in module.body:
+        if m.matches(statement, _MAIN_GUARD):
+            return statement
+    return None
+
+
+def _find_run_eval(body: list[cst.BaseStatement]) -> tuple[int, cst.Call] | None:
+    for index, statement in enumerate(body):
+        calls = m.findall(statement, _RUN_EVAL_CALL)
+        if calls:
+            return index, calls[0]
+    return None
+
+
+def _find_function(module: cst.Module, name: str) -> cst.FunctionDef | None:
+    # The last top-level definition wins, as it does when Python runs the module.
+    found = None
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            found = statement
+    return found
+
+
+def read_runner(source: str, path: str) -> Runner:
+    """Parse a runner and locate its forward function, `__main__` block and `run_eval` call."""
+    module = parse_source(source, path)
+    lines = LineIndex(module)
+
+    main_guard = _find_main_guard(module)
+    if main_guard is None:
+        raise _not_a_runner(path, "if __name__ == '__main__'", "it has no __main__ block")
+    main_body = list(main_guard.body.body)
+
+    found = _find_run_eval(main_body)
+    if found is None:
+        raise _not_a_runner(path, "run_eval(...)", "its __main__ block never calls run_eval")
+    run_eval_index, run_eval = found
+
+    forward_argument = next(
+        (arg for arg in run_eval.args if arg.keyword is not None and arg.keyword.value == "forward_func"),
+        None,
+    )
+    if forward_argument is None:
+        raise _not_a_runner(path, "run_eval(...)", "run_eval is called without forward_func=")
+    if not isinstance(forward_argument.value, cst.Name):
+        line = lines.line_of(forward_argument, main_guard)
+        raise PortError(
+            Finding(
+                Severity.ERROR,
+                path,
+                line,
+                "forward_func=" + module.code_for_node(forward_argument.value),
+                "forward_func must name a function defined at the top of the runner",
+                "Define the forward with `def` at module level and pass its name",
+            )
+        )
+    forward = _find_function(module, forward_argument.value.value)
+    if forward is None:
+        raise PortError(
+            Finding(
+                Severity.ERROR,
+                path,
+                lines.line_of(forward_argument, main_guard),
+                f"forward_func={forward_argument.value.value}",
+                f"the forward function {forward_argument.value.value!r} is not defined in this file",
+                "Define the forward function in the runner itself; imported forwards are not ported",
+            )
+        )
+
+    return Runner(
+        path=path,
+        source=source,
+        module=module,
+        forward=forward,
+        main_guard=main_guard,
+        main_body=main_body,
+        run_eval=run_eval,
+        run_eval_index=run_eval_index,
+        flags=collect_flags(main_body),
+        lines=lines,
+    )
