@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter import __version__
 from porter.constructor import ConstructorPlan, build_constructor
@@ -25,7 +24,9 @@ from porter.rewrites.base import Change
 from porter.rewrites.end_id import END_ID
 from porter.rewrites.timing import HookKind
 from porter.runner import Runner, read_runner
-from porter.scopes import bound_names, free_names, referenced_names
+from porter.scopes import bound_names, referenced_names
+from porter.shapes import assignment, called_method, expression_statement, is_attribute, name_of, sole_small_statement
+from porter.slicing import read_main
 
 # Module-level names the template defines in every generated file.
 TEMPLATE_NAMES = frozenset(
@@ -75,15 +76,15 @@ def _model_class(runner: Runner, variable: str | None) -> str | None:
         return None
     found = None
     for statement in runner.main_body[: runner.run_eval_index]:
-        if not m.matches(statement, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name(variable))])])):
+        assign = assignment(statement)
+        if assign is None or name_of(assign.targets[0].target) != variable:
             continue
-        value = statement.body[0].value
-        while m.matches(value, m.Call(func=m.Attribute())) and not isinstance(value.func.value, cst.Name):
+        value = assign.value
+        # Step back through `.to(device)` and similar calls on the loaded model.
+        while called_method(value) is not None and not isinstance(value.func.value, cst.Name):
             value = value.func.value
-        if m.matches(value, m.Call(func=m.Name())):
-            found = value.func.value
-        elif m.matches(value, m.Call(func=m.Attribute(value=m.Name()))):
-            found = value.func.value.value
+        if isinstance(value, cst.Call):
+            found = name_of(value.func) or (name_of(value.func.value) if isinstance(value.func, cst.Attribute) else None)
     return found
 
 
@@ -93,14 +94,11 @@ def _instance_patches(runner: Runner, variable: str | None) -> dict[str, str]:
     if variable is None:
         return patches
     for statement in runner.main_body[: runner.run_eval_index]:
-        if not m.matches(
-            statement,
-            m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Attribute(value=m.Name(variable)))])]),
-        ):
+        assign = assignment(statement)
+        if assign is None or not is_attribute(assign.targets[0].target, variable):
             continue
-        assign = statement.body[0]
         value = assign.value
-        if m.matches(value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("__get__")))):
+        if called_method(value) == "__get__" and isinstance(value.func.value, cst.Name):
             value = value.func.value
         if isinstance(value, cst.Name):
             patches[assign.targets[0].target.attr.value] = value.value
@@ -115,7 +113,7 @@ def _helper_definitions(runner: Runner, needed: list[str]) -> list[cst.BaseState
             continue
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             definitions[statement.name.value] = statement
-        elif m.matches(statement, m.SimpleStatementLine(body=[m.Assign()])):
+        elif assignment(statement) is not None:
             for name in bound_names(statement):
                 definitions[name] = statement
     chosen: list[cst.BaseStatement] = []
@@ -136,9 +134,11 @@ def _dropped_module_statements(runner: Runner) -> list[Finding]:
     for statement in runner.module.body:
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or statement is runner.main_guard:
             continue
-        if m.matches(statement, m.SimpleStatementLine(body=[m.Import() | m.ImportFrom() | m.Assign() | m.Expr(m.SimpleString())])):
+        small = sole_small_statement(statement)
+        if isinstance(small, (cst.Import, cst.ImportFrom, cst.Assign)) or isinstance(expression_statement(statement), cst.SimpleString):
             continue
-        if m.matches(statement, m.SimpleStatementLine(body=[m.Expr(m.Call(func=m.Attribute(value=m.Attribute(value=m.Name("sys"), attr=m.Name("path")))))])):
+        call = expression_statement(statement)
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and is_attribute(call.func.value, "sys", "path"):
             notes.append(runner.finding(
                 Severity.NOTE, statement, statement, runner.code(statement).strip(),
                 "the runner's sys.path change is dropped; the generated file puts SPEC_BENCH_PATH on sys.path instead",
@@ -186,20 +186,19 @@ def convert_source(
     imports = read_imports(runner.module.body)
     star_modules = [module for module, _ in imports.star_modules]
 
-    main_bound: set[str] = set()
-    for statement in runner.main_body[: runner.run_eval_index]:
-        main_bound |= set(bound_names(statement))
+    main = read_main(runner.main_body[: runner.run_eval_index])
     model_variable = _model_variable(runner)
     context = ForwardContext(
         imports=imports,
         read_source=read_source,
-        main_bound=main_bound,
+        main_bound=main.bound,
         model_class=_model_class(runner, model_variable),
         instance_patches=_instance_patches(runner, model_variable),
     )
     forward = port_forward(runner, context)
     constructor = build_constructor(
         runner,
+        main,
         imports,
         star_modules,
         forward.option_names,
@@ -211,7 +210,7 @@ def convert_source(
     # Everything the generated code reads that neither it nor the template defines is imported.
     keyword_names = {parameter.name for parameter in constructor.keyword_parameters}
     keyword_names |= {parameter.name for parameter in constructor.sampling}
-    forward_free = [name for name in free_names(forward.function) if name not in BUILTIN_NAMES]
+    forward_free = [name for name in forward.free_names if name not in BUILTIN_NAMES]
     constructor_free = [
         name for name in constructor.free_names
         if name not in keyword_names and name not in CONSTRUCTOR_LOCALS and name not in BUILTIN_NAMES
@@ -268,11 +267,11 @@ def convert_source(
             "uses_step_clock": forward.hook is not None,
             "uses_attention_mask": forward.uses_attention_mask,
             "helper_definitions": [cst.Module(body=[helper]).code.strip() for helper in helpers],
-            "constructor_body": indented_code(constructor.statements, 2).rstrip("\n"),
+            "constructor_body": indented_code(constructor.statements, 1).rstrip("\n"),
             "attributes": constructor.attributes,
-            "forward_method": indented_code([forward.function], 1).rstrip("\n"),
-            "cached_attributes": repr(tuple(forward.cached_attributes)),
-            "held_attributes": repr(tuple(held)),
+            "forward_code": cst.Module(body=[forward.function]).code,
+            "cached_attributes": _tuple_source(forward.cached_attributes),
+            "held_attributes": _tuple_source(held),
         },
         format_with_black=options.format_with_black,
     )
@@ -287,6 +286,14 @@ def convert_source(
         import_lines=resolved.lines,
         notes=notes,
     )
+
+
+def _tuple_source(names: list[str]) -> str:
+    """A tuple of strings, written as black writes it, so that black has nothing to redo."""
+    quoted = [f'"{name}"' for name in names]
+    if len(quoted) == 1:
+        return f"({quoted[0]},)"
+    return "(" + ", ".join(quoted) + ")"
 
 
 def _merge_import_lines(lines: list[str]) -> list[str]:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.imports import ImportTable, SourceReader
 from porter.rewrites.timing import HookKind
+from porter.shapes import assignment, is_name, root_name
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,10 @@ def find_decoding_calls(body: Sequence[cst.BaseStatement], model_name: str) -> l
     """Top-level assignments in the forward whose value is a method call on the model."""
     found = []
     for statement in body:
-        if not m.matches(statement, m.SimpleStatementLine(body=[m.Assign(value=m.Call(func=m.Attribute()))])):
+        assign = assignment(statement)
+        if assign is None or not isinstance(assign.value, cst.Call) or not isinstance(assign.value.func, cst.Attribute):
             continue
-        call = statement.body[0].value
+        call = assign.value
         if _root_name(call.func.value) == model_name:
             found.append(DecodingCall(statement, call, call.func.attr.value))
     return found
@@ -131,7 +132,7 @@ def choose_hook(
     `model_class` is the class the runner's model was built from (None if unknown);
     `instance_patch` the function `__main__` bound onto the model under the called name, if any.
     """
-    if any(m.matches(arg.keyword, m.Name("streamer")) for arg in call.call.args):
+    if any(is_name(arg.keyword, "streamer") for arg in call.call.args):
         return HookChoice(HookKind.FORWARD_HOOK, f"{call.method} (already given a streamer)", True)
 
     if instance_patch is not None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import libcst as cst
-import libcst.matchers as m
+from porter.shapes import called_method, expression_statement, is_name
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,6 @@ class Flag:
         return self.option_strings[0] if self.option_strings else self.dest
 
 
-_ADD_ARGUMENT = m.Call(func=m.Attribute(attr=m.Name("add_argument")))
 
 
 def _string_value(node: cst.BaseExpression) -> str | None:
@@ -81,27 +80,24 @@ def flag_from_call(call: cst.Call) -> Flag | None:
         option_strings=tuple(option_strings),
         type_name=type_node.value if isinstance(type_node, cst.Name) else None,
         default=default,
-        required=m.matches(required_node, m.Name("True")) if required_node is not None else False,
+        required=is_name(required_node, "True"),
         action=action,
         help=_string_value(help_node) if help_node is not None else None,
         node=call,
     )
 
 
-class _FlagCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.flags: list[Flag] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if m.matches(node, _ADD_ARGUMENT):
-            flag = flag_from_call(node)
-            if flag is not None:
-                self.flags.append(flag)
-
-
 def collect_flags(statements: Sequence[cst.CSTNode]) -> dict[str, Flag]:
-    """Return the flags declared in `statements`, keyed by dest, in declaration order."""
-    collector = _FlagCollector()
+    """Return the flags declared in `statements`, keyed by dest, in declaration order.
+
+    Runners declare their flags in statements of their own at the top of `__main__`; only those
+    are read, because walking every statement of `__main__` costs as much as parsing it.
+    """
+    flags: dict[str, Flag] = {}
     for statement in statements:
-        statement.visit(collector)
-    return {flag.dest: flag for flag in collector.flags}
+        call = expression_statement(statement)
+        if called_method(call) == "add_argument":
+            flag = flag_from_call(call)
+            if flag is not None:
+                flags[flag.dest] = flag
+    return flags

@@ -1,4 +1,9 @@
-"""Port the forward function into the `_forward` method of the generated class."""
+"""Port the forward function into the `_forward` method of the generated class.
+
+The forward is read in one pass (scopes and the facts below) and rewritten in one pass (every
+forward rewrite in a Pipeline), because each pass over a function costs about as much as
+parsing it.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +11,32 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.delegation import HookChoice, choose_hook, find_decoding_calls
 from porter.findings import Finding, Severity
 from porter.imports import ImportTable, SourceReader
-from porter.rewrites.base import Change, Rewrite
+from porter.rewrites.base import Change
 from porter.rewrites.device import DeviceRewrite
 from porter.rewrites.end_id import END_ID, EndIdRewrite
-from porter.rewrites.inputs import PROMPT_ATTENTION_MASK, PROMPT_INPUT_IDS, InputsRewrite, leftover_inputs
-from porter.rewrites.self_references import SelfReferencesRewrite, local_copies
+from porter.rewrites.inputs import PROMPT_ATTENTION_MASK, PROMPT_INPUT_IDS, InputsRewrite, INPUT_FIELDS
+from porter.rewrites.pipeline import Pipeline
+from porter.rewrites.self_references import SelfReferencesRewrite, local_copies, references_to_rename
 from porter.rewrites.timing import (
     STEP_CLOCK,
     TIMING,
     DelegatedTimingRewrite,
-    HookKind,
     InlineTimingRewrite,
     ReturnTimingRewrite,
+    StepLoop,
     clock_statement,
-    find_step_loop,
     insert_before_returns,
+    is_append_to,
     start_statement,
     step_ends_statement,
 )
 from porter.runner import Runner
-from porter.scopes import all_bound_names, bound_names, declared_outer_names, free_names, referenced_names
+from porter.scopes import ScopeAnalysis
+from porter.shapes import expression_statement, is_attribute, is_name
 
 METHOD_NAME = "_forward"
 # Names the port adds to the forward; a forward that already uses one cannot be ported as is.
@@ -56,105 +62,131 @@ class PortedForward:
     cached_attributes: list[str]
     hook: HookChoice | None              # None for an inline loop
     accept_name: str
+    free_names: list[str]                # names the ported method reads from the module
     changes: list[Change] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)
 
 
-class _Yields(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.nodes: list[cst.CSTNode] = []
+class ForwardFacts(ScopeAnalysis):
+    """Scopes of the forward, plus what the port needs to know about its body."""
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return not self.nodes and node is self.root
+    def __init__(self, forward: cst.FunctionDef, roles: dict[str, str]):
+        self.inputs_name = roles.get("inputs")
+        self.model_name = roles.get("model")
+        self.tokenizer_name = roles.get("tokenizer")
+        self.yields: list[cst.CSTNode] = []
+        self.returns: list[cst.Return] = []
+        self.cached_attributes: dict[str, None] = {}
+        self.appends: list[tuple[cst.For | cst.While, int, str]] = []
+        self.handled_inputs: set[int] = set()     # `inputs` Names inside inputs.input_ids and the like
+        self.eos_reads: set[int] = set()          # `tokenizer` Names inside tokenizer.eos_token_id
+        super().__init__(forward)
+
+    def _at_root(self) -> bool:
+        return self.scope is self.root_scope
+
+    def visit_Parameters(self, node: cst.Parameters) -> bool:
+        # The port replaces the forward's parameter list, so names read only in its annotations
+        # and defaults are not needed; the parameters are still bindings of the forward.
+        if node is not self.root_scope.node.params:
+            return True
+        for param in [*node.posonly_params, *node.params, *node.kwonly_params]:
+            self._bind([param.name.value], parameter=True)
+        return False
 
     def visit_Yield(self, node: cst.Yield) -> None:
-        self.nodes.append(node)
+        if self._at_root():
+            self.yields.append(node)
 
-
-def _yields(function: cst.FunctionDef) -> list[cst.CSTNode]:
-    visitor = _Yields()
-    visitor.root = function
-    function.visit(visitor)
-    return visitor.nodes
-
-
-def _top_level_returns(function: cst.FunctionDef) -> list[cst.Return]:
-    returns: list[cst.Return] = []
-
-    class _Returns(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is function
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_Return(self, node: cst.Return) -> None:
-            returns.append(node)
-
-    function.visit(_Returns())
-    return returns
-
-
-class _CachedAttributes(cst.CSTVisitor):
-    """`model.<name> = ...` in the forward: state it leaves on the model between requests."""
-
-    def __init__(self, model_name: str):
-        self.model_name = model_name
-        self.names: dict[str, None] = {}
+    def visit_Return(self, node: cst.Return) -> None:
+        if self._at_root():
+            self.returns.append(node)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        if m.matches(node.target, m.Attribute(value=m.Name(self.model_name))):
-            self.names.setdefault(node.target.attr.value, None)
+        super().visit_AssignTarget(node)
+        if is_attribute(node.target, self.model_name):
+            self.cached_attributes.setdefault(node.target.attr.value, None)
+
+    def _record_appends(self, node: cst.For | cst.While) -> None:
+        if not self._at_root():
+            return
+        for index, statement in enumerate(node.body.body):
+            name = is_append_to(statement)
+            if name is not None:
+                self.appends.append((node, index, name))
+
+    def visit_For(self, node: cst.For) -> None:
+        super().visit_For(node)
+        self._record_appends(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._record_appends(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        super().visit_Attribute(node)
+        if isinstance(node.value, cst.Name):
+            if node.value.value == self.inputs_name and node.attr.value in INPUT_FIELDS:
+                self.handled_inputs.add(id(node.value))
+            if node.value.value == self.tokenizer_name and node.attr.value == "eos_token_id":
+                self.eos_reads.add(id(node.value))
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if is_name(node.value, self.inputs_name):
+            self.handled_inputs.add(id(node.value))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        super().visit_Arg(node)
+        if node.star == "**" and is_name(node.value, self.inputs_name):
+            self.handled_inputs.add(id(node.value))
+
+    def references_of(self, name: str) -> list[int]:
+        return sorted(self.references_to([name], bound_in_root=True))
 
 
-def _validate(runner: Runner) -> tuple[dict[str, str], str]:
-    """Check that the forward has a shape the port handles; return its roles and accept-list name."""
+def _validate(runner: Runner, facts: ForwardFacts, roles: dict[str, str]) -> str:
+    """Check that the forward has a shape the port handles; return the accept-length list's name."""
     forward = runner.forward
-    statement = forward
     params = forward.params
-    roles = runner.role_names()
     if len(roles) < 4:
         raise runner.error(
-            forward, statement, f"def {runner.forward_name}(...)",
+            forward, forward, f"def {runner.forward_name}(...)",
             "the forward function takes fewer than the four positional parameters "
             "(inputs, model, tokenizer, max_new_tokens) that run_eval passes",
             "Give the forward the signature run_eval calls it with",
         )
     if not isinstance(params.star_arg, cst.MaybeSentinel) or params.star_kwarg is not None:
         raise runner.error(
-            forward, statement, f"def {runner.forward_name}(..., *args/**kwargs)",
+            forward, forward, f"def {runner.forward_name}(..., *args/**kwargs)",
             "the forward function takes *args or **kwargs, so its options cannot become constructor arguments",
             "Name every option the forward reads as its own parameter with a default",
         )
-    outer = declared_outer_names(forward)
+    outer = facts.declared_outer()
     if outer:
         raise runner.error(
-            forward, statement, f"global {', '.join(outer)}",
+            forward, forward, f"global {', '.join(outer)}",
             "the forward function assigns module globals, which a model class cannot reproduce per instance",
             "Keep the state in a variable that __main__ passes to run_eval, or on the model",
         )
-    yields = _yields(forward)
-    if yields:
+    if facts.yields:
         raise runner.error(
-            yields[0], statement, "yield",
+            facts.yields[0], forward, "yield",
             "the forward function is a generator; run_eval expects it to return its results",
             "Return (output_ids, new_token, steps, accept_length_list) from the forward",
         )
-    reserved = sorted(set(RESERVED_NAMES) & all_bound_names(forward))
+    reserved = sorted(set(RESERVED_NAMES) & (facts.all_bound_names() | set(facts.referenced_names())))
     if reserved:
         raise runner.error(
-            forward, statement, reserved[0],
+            forward, forward, reserved[0],
             f"the forward function already uses the name {reserved[0]!r}, which the port needs for itself",
             "Rename that variable in the runner",
         )
 
-    returns = _top_level_returns(forward)
     accept_names = set()
-    for returned in returns:
+    for returned in facts.returns:
         value = returned.value
-        if not isinstance(value, cst.Tuple) or len(value.elements) != 4 or not isinstance(value.elements[3].value, cst.Name):
+        if not (isinstance(value, cst.Tuple) and len(value.elements) == 4 and isinstance(value.elements[3].value, cst.Name)):
             raise runner.error(
-                returned, statement, "return ...",
+                returned, forward, "return ...",
                 "the forward function must return (output_ids, new_token, steps, accept_length_list) "
                 "with the accept-length list as a variable",
                 "Return the four values run_eval expects",
@@ -162,39 +194,28 @@ def _validate(runner: Runner) -> tuple[dict[str, str], str]:
         accept_names.add(value.elements[3].value.value)
     if len(accept_names) != 1:
         raise runner.error(
-            forward, statement, "return ...",
+            forward, forward, "return ...",
             "the forward function has no return, or returns different accept-length lists",
             "Return (output_ids, new_token, steps, accept_length_list) from one list variable",
         )
-    return roles, accept_names.pop()
+    return accept_names.pop()
 
 
-def _docstring_count(body: Sequence[cst.BaseStatement]) -> int:
-    if body and m.matches(body[0], m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())])):
-        return 1
-    return 0
+def _has_docstring(body: Sequence[cst.BaseStatement]) -> bool:
+    return bool(body) and isinstance(expression_statement(body[0]), (cst.SimpleString, cst.ConcatenatedString))
 
 
 def port_forward(runner: Runner, context: ForwardContext) -> PortedForward:
-    roles, accept_name = _validate(runner)
+    forward = runner.forward
+    roles = runner.role_names()
+    facts = ForwardFacts(forward, roles)
+    accept_name = _validate(runner, facts, roles)
     inputs_name, model_name = roles["inputs"], roles["model"]
     tokenizer_name, max_new_tokens_name = roles["tokenizer"], roles["max_new_tokens"]
     option_names = [param.name.value for param in runner.option_parameters()]
-    forward = runner.forward
-    changes: list[Change] = []
     notes: list[Finding] = []
 
-    def run(rewrite: Rewrite, node: cst.CSTNode) -> cst.CSTNode:
-        result = node.visit(rewrite)
-        changes.extend(rewrite.changes)
-        return result
-
-    body: cst.IndentedBlock = forward.body
-
-    # 1. The harness's inputs become the prompt tensors run() builds.
-    inputs_rewrite = InputsRewrite(inputs_name)
-    body = run(inputs_rewrite, body)
-    leftovers = leftover_inputs(body, inputs_name)
+    leftovers = [node_id for node_id in facts.references_of(inputs_name) if node_id not in facts.handled_inputs]
     if leftovers:
         raise runner.error(
             forward, forward, f"{inputs_name} (used as a whole)",
@@ -202,18 +223,18 @@ def port_forward(runner: Runner, context: ForwardContext) -> PortedForward:
             f"Read {inputs_name}.input_ids and {inputs_name}.attention_mask explicitly",
         )
 
-    # 2. EOS comes from run()'s end_id; 3. devices from the port's own device.
-    body = run(EndIdRewrite(tokenizer_name), body)
-    body = run(DeviceRewrite(model_name), body)
-
-    # 4. Per-step timing, inside the loop or through a hook of the library call that decodes.
+    # Timing: inside the loop that appends to the accept-length list, else through a hook of the
+    # one library call that decodes.
+    inputs = InputsRewrite(inputs_name)
+    rewrites = [inputs, EndIdRewrite(tokenizer_name), DeviceRewrite(model_name)]
+    step_loops = [(loop, index) for loop, index, name in facts.appends if name == accept_name]
     hook = None
-    step_loop = find_step_loop(body, accept_name)
-    if step_loop is not None:
-        body = run(InlineTimingRewrite(step_loop), body)
+    if step_loops:
+        loop, index = step_loops[0]
+        rewrites.append(InlineTimingRewrite(StepLoop(loop, index)))
         prelude = [start_statement()]
     else:
-        calls = find_decoding_calls(body.body, model_name)
+        calls = find_decoding_calls(forward.body.body, model_name)
         if len(calls) != 1:
             raise runner.error(
                 forward, forward, f"{accept_name}.append(...)",
@@ -225,8 +246,7 @@ def port_forward(runner: Runner, context: ForwardContext) -> PortedForward:
         hook = choose_hook(
             call, context.model_class, context.instance_patches.get(call.method), context.imports, context.read_source
         )
-        body = run(DelegatedTimingRewrite(call.statement, call.call, hook.kind, model_name, accept_name), body)
-        body = body.with_changes(body=insert_before_returns(body.body, step_ends_statement(accept_name)))
+        rewrites.append(DelegatedTimingRewrite(call.statement, call.call, hook.kind, model_name, accept_name))
         prelude = [start_statement(), clock_statement()]
         if not hook.resolved:
             notes.append(runner.finding(
@@ -235,47 +255,55 @@ def port_forward(runner: Runner, context: ForwardContext) -> PortedForward:
                 "pre-hook on the target model, which assumes one forward pass per decoding step",
                 "Check token_times with `specport verify`",
             ))
-    body = run(ReturnTimingRewrite(), cst.FunctionDef(name=cst.Name("f"), params=cst.Parameters(), body=body)).body
+    rewrites.append(ReturnTimingRewrite())
 
-    # 5. What the forward received becomes state of the class.
-    copied = [name for name in option_names if name in bound_names(forward.body)]
-    main_globals = [name for name in free_names(forward) if name in context.main_bound]
-    uses_tokenizer = tokenizer_name in referenced_names(body)
-    to_self = [model_name] + ([tokenizer_name] if uses_tokenizer else [])
-    to_self += [name for name in option_names if name not in copied] + main_globals
-    body = run(SelfReferencesRewrite(to_self), body)
+    # What the forward received becomes state of the class; an option it assigns to is copied.
+    assigned = facts.assigned_names()
+    copied = [name for name in option_names if name in assigned]
+    main_globals = [name for name in facts.free_names() if name in context.main_bound]
+    uses_tokenizer = any(node_id not in facts.eos_reads for node_id in facts.references_of(tokenizer_name))
+    parameters_to_self = [model_name] + ([tokenizer_name] if uses_tokenizer else [])
+    parameters_to_self += [name for name in option_names if name not in copied]
+    rewrites.append(SelfReferencesRewrite(references_to_rename(facts, parameters_to_self, main_globals)))
 
-    cached = _CachedAttributes(model_name)
-    forward.visit(cached)
+    pipeline = Pipeline(rewrites)
+    rewritten = forward.visit(pipeline)
 
-    docstring_count = _docstring_count(body.body)
-    statements = list(body.body)
-    statements[docstring_count:docstring_count] = prelude + local_copies(copied)
-    if not docstring_count:
+    statements = list(rewritten.body.body)
+    if hook is not None:
+        statements = insert_before_returns(statements, step_ends_statement(accept_name))
+    docstring = 1 if _has_docstring(statements) else 0
+    statements[docstring:docstring] = prelude + local_copies(copied)
+    if not docstring:
         statements.insert(0, cst.SimpleStatementLine([cst.Expr(cst.SimpleString(
             f'"""Port of `{runner.forward_name}`: the same decoding, plus one timestamp per step."""'
         ))]))
 
     parameters = [cst.Param(cst.Name("self")), cst.Param(cst.Name(PROMPT_INPUT_IDS))]
-    if inputs_rewrite.uses_attention_mask:
+    if inputs.uses_attention_mask:
         parameters.append(cst.Param(cst.Name(PROMPT_ATTENTION_MASK)))
     parameters += [cst.Param(cst.Name(max_new_tokens_name)), cst.Param(cst.Name(END_ID))]
-    function = forward.with_changes(
+    function = rewritten.with_changes(
         name=cst.Name(METHOD_NAME),
         params=cst.Parameters(params=parameters),
-        body=body.with_changes(body=statements),
+        body=rewritten.body.with_changes(body=statements),
         returns=None,
         leading_lines=(),
     )
+
+    # Module-level names the method reads: the forward's free names, minus what became state.
+    renamed = set(parameters_to_self) | set(main_globals)
+    free = [name for name in facts.free_names() if name not in renamed and name not in main_globals]
     return PortedForward(
         function=function,
-        uses_attention_mask=inputs_rewrite.uses_attention_mask,
+        uses_attention_mask=inputs.uses_attention_mask,
         uses_tokenizer=uses_tokenizer,
         option_names=option_names,
         main_globals=main_globals,
-        cached_attributes=list(cached.names),
+        cached_attributes=list(facts.cached_attributes),
         hook=hook,
         accept_name=accept_name,
-        changes=changes,
+        free_names=free,
+        changes=pipeline.changes,
         notes=notes,
     )

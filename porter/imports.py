@@ -165,23 +165,31 @@ def resolve_imports(
     lines: list[str] = []
     unresolved: list[str] = []
     kept: list[str] = []
-    star_exports = [(module, module_exports(module, read_source)) for module, _ in table.star_modules]
+    # A star import is read only when some name is not imported explicitly.
+    exports_cache: dict[str, list[str] | None] = {}
+
+    def star_exports() -> list[tuple[str, list[str] | None]]:
+        for module, _ in table.star_modules:
+            if module not in exports_cache:
+                exports_cache[module] = module_exports(module, read_source)
+        return [(module, exports_cache[module]) for module, _ in table.star_modules]
 
     for name in names:
         if name in provided:
             continue
         binding = table.bindings.get(name)
         star_module = None
-        for module, exports in reversed(star_exports):
-            if exports is not None and name in exports:
-                star_module = module
-                break
+        if binding is None or table.star_modules:
+            for module, exports in reversed(star_exports() if binding is None or _star_after_any(table, binding) else []):
+                if exports is not None and name in exports:
+                    star_module = module
+                    break
         if binding is not None and not _star_import_after(table, binding, star_module):
             line = binding.render()
         elif star_module is not None:
             line = f"from {star_module} import {name}"
         else:
-            missing = [module for module, exports in star_exports if exports is None]
+            missing = [module for module, exports in star_exports() if exports is None]
             if missing:
                 for module in missing:
                     line = f"from {module} import *"
@@ -194,6 +202,11 @@ def resolve_imports(
         if line not in lines:
             lines.append(line)
     return ResolvedImports(lines, unresolved, kept)
+
+
+def _star_after_any(table: ImportTable, binding: Binding) -> bool:
+    """Does any star import come after the explicit import of a name (and so may rebind it)?"""
+    return any(table.position(statement) > table.position(binding.statement) for _, statement in table.star_modules)
 
 
 def _star_import_after(table: ImportTable, binding: Binding, star_module: str | None) -> bool:

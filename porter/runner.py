@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.findings import Finding, PortError, Severity
 from porter.flags import Flag, collect_flags
 from porter.lines import LineIndex
+from porter.shapes import called_name, expression_statement, is_name, string_value
+from porter.walk import find_all
 
 # The parameters of Spec-Bench's `evaluation.eval.run_eval`. Every other keyword argument of a
 # `run_eval(...)` call is passed on to the forward function.
@@ -35,13 +36,6 @@ RUN_EVAL_PARAMETERS = (
 # The harness calls `forward_func(inputs, model, tokenizer, max_new_tokens, **kwargs)`.
 FORWARD_POSITIONAL_ROLES = ("inputs", "model", "tokenizer", "max_new_tokens")
 
-_MAIN_GUARD = m.If(
-    test=m.Comparison(
-        left=m.Name("__name__"),
-        comparisons=[m.ComparisonTarget(operator=m.Equal(), comparator=m.SimpleString())],
-    )
-)
-_RUN_EVAL_CALL = m.Call(func=m.Name("run_eval"))
 
 
 @dataclass
@@ -143,16 +137,34 @@ def parse_source(source: str, path: str) -> cst.Module:
         ) from None
 
 
+def _is_main_guard(statement: cst.CSTNode) -> bool:
+    """`if __name__ == "__main__":`."""
+    if not isinstance(statement, cst.If) or not isinstance(statement.test, cst.Comparison):
+        return False
+    test = statement.test
+    return (
+        is_name(test.left, "__name__")
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Equal)
+        and string_value(test.comparisons[0].comparator) == "__main__"
+    )
+
+
 def _find_main_guard(module: cst.Module) -> cst.If | None:
     for statement in module.body:
-        if m.matches(statement, _MAIN_GUARD):
+        if _is_main_guard(statement):
             return statement
     return None
 
 
 def _find_run_eval(body: list[cst.BaseStatement]) -> tuple[int, cst.Call] | None:
+    # Runners call run_eval as a statement of its own; searching inside every statement of
+    # __main__ is the fallback, since it costs as much as parsing the file.
     for index, statement in enumerate(body):
-        calls = m.findall(statement, _RUN_EVAL_CALL)
+        if called_name(expression_statement(statement)) == "run_eval":
+            return index, expression_statement(statement)
+    for index, statement in enumerate(body):
+        calls = find_all(statement, cst.Call, lambda call: called_name(call) == "run_eval")
         if calls:
             return index, calls[0]
     return None

@@ -1,17 +1,38 @@
 """Just enough scope analysis to rename a function's parameters and free names safely.
 
-libcst's ScopeProvider answers the same questions, but resolving it for every runner costs more
-than parsing the runner, so this module handles the constructs runners use: nested functions,
-lambdas and comprehensions that rebind a name.
+libcst's ScopeProvider answers the same questions, but resolving it costs more than parsing the
+runner, and converting a checkout must stay close to the cost of parsing it. This module walks
+the tree once (with porter.walk, which does not rebuild nodes), records every binding and every
+reference, then resolves each reference to the innermost enclosing scope that binds its name,
+as Python does.
+
+NOTE: decorators and parameter defaults are resolved in the function's own scope rather than the
+enclosing one, and class bodies are treated like function scopes; runners use neither in a way
+that this changes.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Iterable
 
 import libcst as cst
 
-_SCOPE_NODES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+from porter.walk import Walker
+
+SCOPE_NODES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+@dataclass(eq=False)
+class Scope:
+    node: cst.CSTNode
+    parent: "Scope | None"
+    bound: dict[str, None] = field(default_factory=dict)
+    assigned: set[str] = field(default_factory=set)     # bound other than as a parameter
+    declared_outer: set[str] = field(default_factory=set)
+
+    def binds(self, name: str) -> bool:
+        return name in self.bound and name not in self.declared_outer
 
 
 def _target_names(target: cst.CSTNode) -> Iterable[str]:
@@ -24,30 +45,87 @@ def _target_names(target: cst.CSTNode) -> Iterable[str]:
         yield from _target_names(target.value)
 
 
-class _BindingCollector(cst.CSTVisitor):
-    """Collect the names bound directly in one scope, without entering nested scopes."""
+class ScopeAnalysis(Walker):
+    """One pass over `root` (a function, a statement or an expression), the outermost scope."""
 
     def __init__(self, root: cst.CSTNode):
-        self.root = root
-        self.bound: dict[str, None] = {}
-        self.declared_outer: set[str] = set()
+        super().__init__()
+        self.root_scope = Scope(root, None)
+        self.scope = self.root_scope
+        self.scopes: dict[int, Scope] = {id(root): self.root_scope}
+        self.labels: set[int] = set()
+        self.references: list[tuple[cst.Name, Scope]] = []
+        self.walk(root)
 
-    def _bind(self, names: Iterable[str]) -> None:
-        for name in names:
-            self.bound.setdefault(name, None)
-
-    def _enters_nested_scope(self, node: cst.CSTNode) -> bool:
-        return node is not self.root and isinstance(node, _SCOPE_NODES)
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self._enters_nested_scope(node):
+    # --- scopes -------------------------------------------------------------------------------
+    def _enter(self, node: cst.CSTNode) -> None:
+        if node is self.root_scope.node:
             if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-                self._bind([node.name.value])
-            return False
-        return super().on_visit(node)
+                self.labels.add(id(node.name))
+            return
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            self._bind([node.name.value])
+            self.labels.add(id(node.name))
+        self.scope = Scope(node, self.scope)
+        self.scopes[id(node)] = self.scope
+
+    def _exit(self, node: cst.CSTNode) -> None:
+        if node is not self.root_scope.node:
+            self.scope = self.scope.parent
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._enter(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._exit(original_node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._enter(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._exit(original_node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._enter(node)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._exit(original_node)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._enter(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self._exit(original_node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._enter(node)
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self._exit(original_node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._enter(node)
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self._exit(original_node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._enter(node)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self._exit(original_node)
+
+    def _bind(self, names: Iterable[str], *, parameter: bool = False) -> None:
+        for name in names:
+            self.scope.bound.setdefault(name, None)
+            if not parameter:
+                self.scope.assigned.add(name)
+
+    # --- bindings -----------------------------------------------------------------------------
 
     def visit_Param(self, node: cst.Param) -> None:
-        self._bind([node.name.value])
+        self._bind([node.name.value], parameter=True)
+        self.labels.add(id(node.name))
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._bind(_target_names(node.target))
@@ -75,169 +153,93 @@ class _BindingCollector(cst.CSTVisitor):
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._bind(_target_names(node.target))
 
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            bound = alias.asname.name if alias.asname else alias.name
-            while isinstance(bound, cst.Attribute):
-                bound = bound.value
-            self._bind(_target_names(bound))
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> bool:
+        bound = node.asname.name if node.asname else node.name
+        while isinstance(bound, cst.Attribute):
+            bound = bound.value
+        self._bind(_target_names(bound))
+        return False
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            self._bind(_target_names(alias.asname.name if alias.asname else alias.name))
+    def visit_Global(self, node: cst.Global) -> bool:
+        self.scope.declared_outer.update(item.name.value for item in node.names)
+        return False
 
-    def visit_Global(self, node: cst.Global) -> None:
-        self.declared_outer.update(item.name.value for item in node.names)
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        self.scope.declared_outer.update(item.name.value for item in node.names)
+        return False
 
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.declared_outer.update(item.name.value for item in node.names)
+    # --- references ---------------------------------------------------------------------------
 
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.labels.add(id(node.attr))
 
-def bound_names(scope: cst.CSTNode) -> list[str]:
-    """Names bound directly in `scope` (a function, lambda, comprehension, or any block), in order."""
-    collector = _BindingCollector(scope)
-    scope.visit(collector)
-    return [name for name in collector.bound if name not in collector.declared_outer]
-
-
-def declared_outer_names(scope: cst.CSTNode) -> list[str]:
-    """Names a scope declares `global` or `nonlocal`."""
-    collector = _BindingCollector(scope)
-    scope.visit(collector)
-    return sorted(collector.declared_outer)
-
-
-def _non_reference_name_ids(node: cst.CSTNode) -> set[int]:
-    """Ids of Name nodes that are labels rather than references: attribute names, keywords, ..."""
-    if isinstance(node, cst.Attribute):
-        return {id(node.attr)}
-    if isinstance(node, cst.Arg) and node.keyword is not None:
-        return {id(node.keyword)}
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-        return {id(node.name)}
-    if isinstance(node, cst.Param):
-        return {id(node.name)}
-    if isinstance(node, cst.ImportAlias):
-        return {id(name) for name in _all_names(node)}
-    if isinstance(node, (cst.Global, cst.Nonlocal)):
-        return {id(item.name) for item in node.names}
-    return set()
-
-
-def _all_names(node: cst.CSTNode) -> list[cst.Name]:
-    found: list[cst.Name] = []
-
-    class _Collect(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.append(name)
-
-    node.visit(_Collect())
-    return found
-
-
-class RenameReferences(cst.CSTTransformer):
-    """Replace references to the given names, except inside nested scopes that rebind them.
-
-    `replacements` maps a name to a function that builds its replacement expression; the
-    function is called once per reference so that every replacement is a fresh node.
-    """
-
-    def __init__(self, replacements: Mapping[str, Callable[[], cst.BaseExpression]]):
-        super().__init__()
-        self.replacements = dict(replacements)
-        self.labels: set[int] = set()
-        self.shadowed: list[set[str]] = []
-        self.renamed: list[tuple[str, cst.BaseExpression]] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.labels |= _non_reference_name_ids(node)
-        if isinstance(node, _SCOPE_NODES):
-            self.shadowed.append(set(bound_names(node)) & set(self.replacements))
-        return super().on_visit(node)
-
-    def on_leave(self, original_node, updated_node):
-        if isinstance(original_node, _SCOPE_NODES):
-            self.shadowed.pop()
-        return super().on_leave(original_node, updated_node)
-
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
-        name = original_node.value
-        if id(original_node) in self.labels or name not in self.replacements:
-            return updated_node
-        if any(name in shadowed for shadowed in self.shadowed):
-            return updated_node
-        replacement = self.replacements[name]()
-        self.renamed.append((name, replacement))
-        self.on_rename(original_node, replacement)
-        return replacement
-
-    def on_rename(self, original: cst.Name, replacement: cst.BaseExpression) -> None:
-        """Called for every replaced reference; subclasses record changes here."""
-
-
-class _ReferenceCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.labels: set[int] = set()
-        self.names: dict[str, None] = {}
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.labels |= _non_reference_name_ids(node)
-        return super().on_visit(node)
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.labels.add(id(node.keyword))
 
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) not in self.labels:
-            self.names.setdefault(node.value, None)
+            self.references.append((node, self.scope))
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def resolve(self, name: str, scope: Scope) -> Scope | None:
+        """The scope whose binding a reference to `name` from `scope` uses; None for a free name."""
+        current: Scope | None = scope
+        while current is not None:
+            if current.binds(name):
+                return current
+            current = current.parent
+        return None
+
+    def bound_names(self) -> list[str]:
+        """Names the root scope binds (parameters included), in order."""
+        return [name for name in self.root_scope.bound if self.root_scope.binds(name)]
+
+    def assigned_names(self) -> set[str]:
+        """Names the root scope binds other than as parameters."""
+        return {name for name in self.root_scope.assigned if self.root_scope.binds(name)}
+
+    def all_bound_names(self) -> set[str]:
+        names: set[str] = set()
+        for scope in self.scopes.values():
+            names.update(name for name in scope.bound if scope.binds(name))
+        return names
+
+    def declared_outer(self) -> list[str]:
+        return sorted(self.root_scope.declared_outer)
+
+    def referenced_names(self) -> list[str]:
+        """Every name read or written, in order of first appearance."""
+        return list(dict.fromkeys(node.value for node, _ in self.references))
+
+    def free_names(self) -> list[str]:
+        """Names read without a binding in the root or an enclosed scope, in order."""
+        return list(dict.fromkeys(node.value for node, scope in self.references if self.resolve(node.value, scope) is None))
+
+    def references_to(self, names: Iterable[str], *, bound_in_root: bool) -> set[int]:
+        """Ids of the Name nodes that refer to `names` as bound in the root scope (or as free names)."""
+        wanted = set(names)
+        ids = set()
+        for node, scope in self.references:
+            if node.value not in wanted:
+                continue
+            resolved = self.resolve(node.value, scope)
+            if (resolved is self.root_scope) if bound_in_root else (resolved is None):
+                ids.add(id(node))
+        return ids
+
+
+def bound_names(node: cst.CSTNode) -> list[str]:
+    """Names bound directly in `node`'s own scope."""
+    return ScopeAnalysis(node).bound_names()
 
 
 def referenced_names(node: cst.CSTNode) -> list[str]:
-    """Names that `node` reads or writes as variables, in order of first appearance."""
-    collector = _ReferenceCollector()
-    node.visit(collector)
-    return list(collector.names)
+    """Names `node` reads or writes as variables, in order of first appearance."""
+    return ScopeAnalysis(node).referenced_names()
 
 
-def all_bound_names(node: cst.CSTNode) -> set[str]:
-    """Names bound anywhere inside `node`, in any scope."""
-    names: set[str] = set(bound_names(node))
-
-    class _Scopes(cst.CSTVisitor):
-        def on_visit(self, inner: cst.CSTNode) -> bool:
-            if inner is not node and isinstance(inner, _SCOPE_NODES):
-                names.update(bound_names(inner))
-            return True
-
-    node.visit(_Scopes())
-    return names
-
-
-class _FreeNames(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.labels: set[int] = set()
-        self.scopes: list[set[str]] = []
-        self.free: dict[str, None] = {}
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.labels |= _non_reference_name_ids(node)
-        if isinstance(node, _SCOPE_NODES):
-            self.scopes.append(set(bound_names(node)))
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, _SCOPE_NODES):
-            self.scopes.pop()
-        super().on_leave(original_node)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) in self.labels:
-            return
-        if not any(node.value in scope for scope in self.scopes):
-            self.free.setdefault(node.value, None)
-
-
-def free_names(function: cst.FunctionDef) -> list[str]:
-    """Names a function reads without binding them in it or in a nested scope, in order."""
-    visitor = _FreeNames()
-    function.visit(visitor)
-    return list(visitor.free)
+def free_names(node: cst.CSTNode) -> list[str]:
+    """Names `node` reads without binding them, in order of first appearance."""
+    return ScopeAnalysis(node).free_names()

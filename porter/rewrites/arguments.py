@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Mapping
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.rewrites.base import Rewrite
+from porter.shapes import is_name
 
 
 class ArgumentsRewrite(Rewrite):
@@ -26,7 +26,7 @@ class ArgumentsRewrite(Rewrite):
         self.unknown: list[cst.Attribute] = []
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
-        if not m.matches(original_node.value, m.Name(self.args_name)):
+        if not is_name(original_node.value, self.args_name):
             return updated_node
         dest = original_node.attr.value
         if dest not in self.renames:
@@ -35,20 +35,3 @@ class ArgumentsRewrite(Rewrite):
         replacement = cst.Name(self.renames[dest])
         self.record(original_node, replacement)
         return replacement
-
-
-class _FlagReads(cst.CSTVisitor):
-    def __init__(self, args_name: str):
-        self.args_name = args_name
-        self.dests: dict[str, None] = {}
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if m.matches(node.value, m.Name(self.args_name)):
-            self.dests.setdefault(node.attr.value, None)
-
-
-def flags_used(node: cst.CSTNode, args_name: str) -> list[str]:
-    """Dests of the flags `node` reads or assigns as `args.<dest>`, in order of appearance."""
-    visitor = _FlagReads(args_name)
-    node.visit(visitor)
-    return list(visitor.dests)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
 _EMPTY_MODULE = cst.Module(body=[])
@@ -14,17 +12,37 @@ def code_of(node: cst.CSTNode) -> str:
     return _EMPTY_MODULE.code_for_node(node).strip()
 
 
-@dataclass(frozen=True)
 class Change:
-    """One replacement a rewrite made; `specport diff` labels hunks with these."""
+    """One replacement a rewrite made; `specport diff` labels hunks with these.
 
-    rewrite: str
-    before: str
-    after: str
+    The source text of the nodes is produced on first use, since only `diff` reads it.
+    """
+
+    __slots__ = ("rewrite", "_before", "_after")
+
+    def __init__(self, rewrite: str, before: cst.CSTNode | str, after: cst.CSTNode | str):
+        self.rewrite = rewrite
+        self._before = before
+        self._after = after
+
+    @property
+    def before(self) -> str:
+        if not isinstance(self._before, str):
+            self._before = code_of(self._before)
+        return self._before
+
+    @property
+    def after(self) -> str:
+        if not isinstance(self._after, str):
+            self._after = code_of(self._after)
+        return self._after
 
     @property
     def label(self) -> str:
         return f"{self.rewrite}: {self.before} -> {self.after}"
+
+    def __repr__(self) -> str:
+        return f"Change({self.label!r})"
 
 
 class Rewrite(cst.CSTTransformer):
@@ -37,9 +55,7 @@ class Rewrite(cst.CSTTransformer):
         self.changes: list[Change] = []
 
     def record(self, before: cst.CSTNode | str, after: cst.CSTNode | str) -> None:
-        before_text = before if isinstance(before, str) else code_of(before)
-        after_text = after if isinstance(after, str) else code_of(after)
-        self.changes.append(Change(self.name, before_text, after_text))
+        self.changes.append(Change(self.name, before, after))
 
 
 def self_attribute(name: str) -> cst.Attribute:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.rewrites.base import Rewrite
+from porter.shapes import is_attribute, is_name
 
 LOOKUP_FUNCTION = "named_object"
 
@@ -30,15 +30,13 @@ class ChoicesRewrite(Rewrite):
         self.unportable: list[cst.Call] = []
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        if not m.matches(original_node.func, m.Name("eval")):
+        if not is_name(original_node.func, "eval"):
             return updated_node
-        if len(original_node.args) != 1 or not m.matches(
-            original_node.args[0].value, m.Attribute(value=m.Name(self.args_name))
-        ):
+        if len(original_node.args) != 1 or not is_attribute(original_node.args[0].value, self.args_name):
             self.unportable.append(original_node)
             return updated_node
         self.used = True
-        modules = cst.parse_expression(repr(self.modules))
+        modules = cst.Tuple([cst.Element(cst.SimpleString(repr(module))) for module in self.modules])
         replacement = cst.Call(
             func=cst.Name(LOOKUP_FUNCTION),
             args=[cst.Arg(updated_node.args[0].value), cst.Arg(modules)],

@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.rewrites.base import Rewrite
+from porter.shapes import is_name
 
 DTYPE_FUNCTION = "torch_dtype_from_name"
 
@@ -23,7 +23,7 @@ class DtypeRewrite(Rewrite):
         self.used = False
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        if m.matches(original_node.func, m.Name(self.local_name)):
+        if is_name(original_node.func, self.local_name):
             self.used = True
             replacement = updated_node.with_changes(func=cst.Name(DTYPE_FUNCTION))
             self.record(original_node, replacement)

@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.rewrites.base import Rewrite
+from porter.shapes import is_attribute
 
 END_ID = "end_id"
 
@@ -18,10 +18,10 @@ class EndIdRewrite(Rewrite):
 
     def __init__(self, tokenizer_name: str):
         super().__init__()
-        self.pattern = m.Attribute(value=m.Name(tokenizer_name), attr=m.Name("eos_token_id"))
+        self.tokenizer_name = tokenizer_name
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
-        if m.matches(original_node, self.pattern):
+        if is_attribute(original_node, self.tokenizer_name, "eos_token_id"):
             replacement = cst.Name(END_ID)
             self.record(original_node, replacement)
             return replacement

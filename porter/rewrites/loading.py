@@ -10,39 +10,41 @@ spread a model over every visible GPU and leave the forward's tensors on the wro
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.rewrites.base import Rewrite, self_attribute
+from porter.shapes import called_method, keyword_of
 
-_FROM_PRETRAINED = m.Call(func=m.Attribute(attr=m.Name("from_pretrained")))
 _MODEL_KEYWORDS = ("device_map", "torch_dtype", "dtype", "low_cpu_mem_usage")
 
 
-def _keyword(argument: cst.Arg) -> str | None:
-    return argument.keyword.value if argument.keyword is not None else None
+def passes_path(argument: cst.Arg) -> bool:
+    """Positional arguments of a loader are paths; keyword ones only when the keyword says so."""
+    if argument.keyword is None:
+        return argument.star == ""
+    return any(word in argument.keyword.value for word in ("path", "model", "dir"))
 
 
 def is_model_loading(call: cst.Call) -> bool:
     """A `from_pretrained` call that loads weights (a tokenizer takes none of these keywords)."""
-    return m.matches(call, _FROM_PRETRAINED) and any(_keyword(arg) in _MODEL_KEYWORDS for arg in call.args)
+    return called_method(call) == "from_pretrained" and any(keyword_of(arg) in _MODEL_KEYWORDS for arg in call.args)
 
 
 class LoadingRewrite(Rewrite):
     name = "device"
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        has_device_map = any(_keyword(arg) == "device_map" for arg in updated_node.args)
+        has_device_map = any(keyword_of(arg) == "device_map" for arg in updated_node.args)
         if not is_model_loading(original_node):
             if has_device_map:
                 # Not a from_pretrained call; drop device_map all the same, since no loader of the
                 # port may place weights on devices other than self.device.
-                arguments = [arg for arg in updated_node.args if _keyword(arg) != "device_map"]
+                arguments = [arg for arg in updated_node.args if keyword_of(arg) != "device_map"]
                 replacement = updated_node.with_changes(args=_fix_commas(arguments))
                 self.record(original_node, replacement)
                 return replacement
             return updated_node
 
-        arguments = [arg for arg in updated_node.args if _keyword(arg) != "device_map"]
+        arguments = [arg for arg in updated_node.args if keyword_of(arg) != "device_map"]
         loaded = updated_node.with_changes(args=_fix_commas(arguments))
         replacement = cst.Call(
             func=cst.Attribute(value=loaded, attr=cst.Name("to")), args=[cst.Arg(self_attribute("device"))]

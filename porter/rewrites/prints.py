@@ -6,18 +6,16 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.rewrites.base import Rewrite
-
-_PRINT_LINE = m.SimpleStatementLine(body=[m.Expr(m.Call(func=m.Name("print")))])
+from porter.shapes import called_name, expression_statement
 
 
 class PrintsRewrite(Rewrite):
     name = "prints"
 
     def leave_SimpleStatementLine(self, original_node, updated_node):
-        if m.matches(original_node, _PRINT_LINE):
+        if called_name(expression_statement(original_node)) == "print":
             self.record(original_node, "(removed)")
             return cst.RemoveFromParent()
         return updated_node

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from porter.rewrites.base import Rewrite, self_attribute
+from porter.shapes import called_method, expression_statement, is_name, name_of, sole_small_statement
+from porter.walk import Walker
 
 TIMING = "timing"
 STEP_CLOCK = "step_clock"
@@ -38,11 +39,15 @@ class HookKind(enum.Enum):
 
 
 def _now() -> cst.Call:
-    return cst.Call(func=cst.Name(CLOCK_FUNCTION), args=[cst.Arg(self_attribute("device"))])
+    return _call(cst.Name(CLOCK_FUNCTION), self_attribute("device"))
 
 
-def _statement(source: str) -> cst.SimpleStatementLine:
-    return cst.parse_statement(source)
+def _call(function: cst.BaseExpression, *arguments: cst.BaseExpression) -> cst.Call:
+    return cst.Call(func=function, args=[cst.Arg(argument) for argument in arguments])
+
+
+def _method(owner: str, method: str) -> cst.Attribute:
+    return cst.Attribute(value=cst.Name(owner), attr=cst.Name(method))
 
 
 def start_statement() -> cst.SimpleStatementLine:
@@ -54,29 +59,22 @@ def start_statement() -> cst.SimpleStatementLine:
 
 def step_statement() -> cst.SimpleStatementLine:
     """`timing.append(synchronized_perf_counter(self.device))`."""
-    append = cst.Call(
-        func=cst.Attribute(value=cst.Name(TIMING), attr=cst.Name("append")), args=[cst.Arg(_now())]
-    )
-    return cst.SimpleStatementLine([cst.Expr(append)])
+    return cst.SimpleStatementLine([cst.Expr(_call(_method(TIMING, "append"), _now()))])
 
 
-def _is_append_to(statement: cst.CSTNode, list_name: str) -> bool:
-    return m.matches(
-        statement,
-        m.SimpleStatementLine(
-            body=[
-                m.Expr(
-                    m.Call(func=m.Attribute(value=m.Name(list_name), attr=m.Name("append")))
-                )
-            ]
-        ),
-    )
+def is_append_to(statement: cst.CSTNode) -> str | None:
+    """The list name when the statement is `<name>.append(...)`, else None."""
+    call = expression_statement(statement)
+    if called_method(call) == "append":
+        return name_of(call.func.value)
+    return None
 
 
-class _BreakFinder(cst.CSTVisitor):
+class _BreakFinder(Walker):
     """Does a statement contain a `break` of the enclosing loop (not of a nested one)?"""
 
     def __init__(self) -> None:
+        super().__init__()
         self.found = False
 
     def visit_For(self, node: cst.For) -> bool:
@@ -94,7 +92,7 @@ class _BreakFinder(cst.CSTVisitor):
 
 def _contains_break(statement: cst.CSTNode) -> bool:
     finder = _BreakFinder()
-    statement.visit(finder)
+    finder.walk(statement)
     return finder.found
 
 
@@ -114,35 +112,6 @@ def step_insertion_index(loop_body: Sequence[cst.BaseStatement], append_index: i
 class StepLoop:
     loop: cst.For | cst.While
     append_index: int
-
-
-class _StepLoopFinder(cst.CSTVisitor):
-    def __init__(self, accept_name: str):
-        self.accept_name = accept_name
-        self.found: list[StepLoop] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def _check(self, node: cst.For | cst.While) -> None:
-        for index, statement in enumerate(node.body.body):
-            if _is_append_to(statement, self.accept_name):
-                self.found.append(StepLoop(node, index))
-                return
-
-    def visit_For(self, node: cst.For) -> None:
-        self._check(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self._check(node)
-
-
-def find_step_loop(function_body: cst.BaseSuite, accept_name: str) -> StepLoop | None:
-    """The loop whose body appends to the accept-length list directly, if the forward has one."""
-    finder = _StepLoopFinder(accept_name)
-    for statement in function_body.body:
-        statement.visit(finder)
-    return finder.found[0] if finder.found else None
 
 
 class InlineTimingRewrite(Rewrite):
@@ -201,9 +170,9 @@ class DelegatedTimingRewrite(Rewrite):
     def leave_SimpleStatementLine(self, original_node, updated_node):
         if original_node is not self.call_statement or self.kind is not HookKind.FORWARD_HOOK:
             return updated_node
-        self.record("(library call)", f"with step_clock.watch_forward({self.model_name}):")
+        self.record("(library call)", f"with step_clock.watch_forward(self.{self.model_name}):")
         return cst.With(
-            items=[cst.WithItem(cst.parse_expression(f"{STEP_CLOCK}.watch_forward({self.model_name})"))],
+            items=[cst.WithItem(_call(_method(STEP_CLOCK, "watch_forward"), self_attribute(self.model_name)))],
             body=cst.IndentedBlock(body=[updated_node.with_changes(leading_lines=())]),
             leading_lines=updated_node.leading_lines,
         )
@@ -211,12 +180,14 @@ class DelegatedTimingRewrite(Rewrite):
 
 def clock_statement() -> cst.SimpleStatementLine:
     """`step_clock = StepClock(self.device)`."""
-    return _statement(f"{STEP_CLOCK} = StepClock(self.device)")
+    clock = _call(cst.Name("StepClock"), self_attribute("device"))
+    return cst.SimpleStatementLine([cst.Assign(targets=[cst.AssignTarget(cst.Name(STEP_CLOCK))], value=clock)])
 
 
 def step_ends_statement(accept_name: str) -> cst.SimpleStatementLine:
     """`timing += step_clock.step_ends(len(accept_length_list))`."""
-    return _statement(f"{TIMING} += {STEP_CLOCK}.step_ends(len({accept_name}))")
+    step_ends = _call(_method(STEP_CLOCK, "step_ends"), _call(cst.Name("len"), cst.Name(accept_name)))
+    return cst.SimpleStatementLine([cst.AugAssign(target=cst.Name(TIMING), operator=cst.AddAssign(), value=step_ends)])
 
 
 class ReturnTimingRewrite(Rewrite):
@@ -256,7 +227,7 @@ def insert_before_returns(body: Sequence[cst.BaseStatement], statement: cst.Base
     """Insert `statement` before each top-level `return` of a function body."""
     result: list[cst.BaseStatement] = []
     for existing in body:
-        if m.matches(existing, m.SimpleStatementLine(body=[m.Return()])):
+        if isinstance(sole_small_statement(existing), cst.Return):
             result.append(statement)
         result.append(existing)
     return result
