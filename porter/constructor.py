@@ -72,6 +72,21 @@ def _dtype_function_name(imports: ImportTable) -> str | None:
     return None
 
 
+def literal_type(node: cst.BaseExpression | None) -> str | None:
+    """The annotation for a default written as a literal (`512` -> int); None for anything else."""
+    if isinstance(node, cst.Integer):
+        return "int"
+    if isinstance(node, cst.Float):
+        return "float"
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return "str"
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return "bool"
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.expression, (cst.Integer, cst.Float)):
+        return literal_type(node.expression)
+    return None
+
+
 def _flag_renames(runner: Runner, roles: InferredRoles, main_locals: set[str]) -> dict[str, str]:
     """The variable each flag becomes in the generated __init__."""
     renames = {}
@@ -179,7 +194,7 @@ def build_constructor(
         if name in SAMPLING_PARAMETERS:
             sampling.append(SamplingParameter(name, default_code or "None"))
         else:
-            keyword_parameters.append(KeywordParameter(name, None, default_code, "forward default"))
+            keyword_parameters.append(KeywordParameter(name, literal_type(default), default_code, "forward default"))
 
     draft = None
     if roles.draft_model_dir is not None and roles.draft_model_dir in flags_read:

@@ -245,7 +245,7 @@ def convert_source(
             "the library call decides where decoding stops (the model's own EOS); run()'s end_id only cuts the output",
         ))
 
-    note_texts = [_timing_note(forward, runner)] + [note.message + (f" ({note.construct})" if note.construct else "") for note in notes]
+    note_texts = [_timing_note(forward, runner)] + [_note_text(note) for note in notes]
     held = ["model"] + [name for name, _ in constructor.attributes if name != "model"]
     rendered = render(
         {
@@ -286,6 +286,11 @@ def convert_source(
         import_lines=resolved.lines,
         notes=notes,
     )
+
+
+def _note_text(note: Finding) -> str:
+    where = f" (runner line {note.line})" if note.line else ""
+    return f"{note.message}{where}."
 
 
 def _tuple_source(names: list[str]) -> str:

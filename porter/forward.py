@@ -160,10 +160,12 @@ def _validate(runner: Runner, facts: ForwardFacts, roles: dict[str, str]) -> str
             "the forward function takes *args or **kwargs, so its options cannot become constructor arguments",
             "Name every option the forward reads as its own parameter with a default",
         )
-    outer = facts.declared_outer()
-    if outer:
+    if facts.outer_declarations:
+        declaration = facts.outer_declarations[0]
+        keyword = "global" if isinstance(declaration, cst.Global) else "nonlocal"
+        names = ", ".join(item.name.value for item in declaration.names)
         raise runner.error(
-            forward, forward, f"global {', '.join(outer)}",
+            declaration, forward, f"{keyword} {names}",
             "the forward function assigns module globals, which a model class cannot reproduce per instance",
             "Keep the state in a variable that __main__ passes to run_eval, or on the model",
         )

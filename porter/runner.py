@@ -125,13 +125,20 @@ def parse_source(source: str, path: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
+        # CPython's own message and line are clearer than the parser's list of expected tokens
+        # (and libcst 1.9's line numbers for these errors are one too high).
+        line, message = error.raw_line, error.message
+        try:
+            compile(source, path, "exec", dont_inherit=True)
+        except SyntaxError as python_error:
+            line, message = python_error.lineno or line, python_error.msg
         raise PortError(
             Finding(
                 Severity.ERROR,
                 path,
-                error.raw_line,
+                line,
                 "syntax",
-                f"invalid Python syntax: {error.message}",
+                f"invalid Python syntax: {message}",
                 "Fix the syntax error (the runner must run under Python 3) and convert again",
             )
         ) from None

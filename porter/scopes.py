@@ -55,6 +55,7 @@ class ScopeAnalysis(Walker):
         self.scopes: dict[int, Scope] = {id(root): self.root_scope}
         self.labels: set[int] = set()
         self.references: list[tuple[cst.Name, Scope]] = []
+        self.outer_declarations: list[cst.Global | cst.Nonlocal] = []   # in the root scope
         self.walk(root)
 
     # --- scopes -------------------------------------------------------------------------------
@@ -161,12 +162,17 @@ class ScopeAnalysis(Walker):
         return False
 
     def visit_Global(self, node: cst.Global) -> bool:
-        self.scope.declared_outer.update(item.name.value for item in node.names)
+        self._declare_outer(node)
         return False
 
     def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
-        self.scope.declared_outer.update(item.name.value for item in node.names)
+        self._declare_outer(node)
         return False
+
+    def _declare_outer(self, node: cst.Global | cst.Nonlocal) -> None:
+        self.scope.declared_outer.update(item.name.value for item in node.names)
+        if self.scope is self.root_scope:
+            self.outer_declarations.append(node)
 
     # --- references ---------------------------------------------------------------------------
 

@@ -1,0 +1,5 @@
+"""`python -m porter` runs the `specport` command line."""
+
+from porter.cli import app
+
+app(prog_name="specport")
