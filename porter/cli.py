@@ -2,7 +2,7 @@
 
 import typer
 
-from porter.commands import chat_template, convert, register
+from porter.commands import chat_template, convert, register, review
 
 app = typer.Typer(
     help="Port Spec-Bench inference runners to specdec_bench model classes.",
@@ -14,3 +14,5 @@ app.command(**convert.COMMAND)(convert.convert_command)
 app.command(**convert.INSPECT_COMMAND)(convert.inspect_command)
 app.command(**register.COMMAND)(register.register_command)
 app.command(**chat_template.COMMAND)(chat_template.chat_template_command)
+app.command(**review.CHECK_COMMAND)(review.check_command)
+app.command(**review.DIFF_COMMAND)(review.diff_command)

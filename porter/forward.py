@@ -271,23 +271,32 @@ def port_forward(runner: Runner, context: ForwardContext) -> PortedForward:
     pipeline = Pipeline(rewrites)
     rewritten = forward.visit(pipeline)
 
+    # Statements the port adds around the body, recorded for `specport diff` like the rewrites.
+    added: list[Change] = []
     statements = list(rewritten.body.body)
     if hook is not None:
-        statements = insert_before_returns(statements, step_ends_statement(accept_name))
+        step_ends = step_ends_statement(accept_name)
+        statements = insert_before_returns(statements, step_ends)
+        added.append(Change("timing", "(before each return)", step_ends))
     docstring = 1 if _has_docstring(statements) else 0
-    statements[docstring:docstring] = prelude + local_copies(copied)
+    copies = local_copies(copied)
+    statements[docstring:docstring] = prelude + copies
+    added += [Change("timing", "(start of the forward)", statement) for statement in prelude]
+    added += [Change("self", "(start of the forward)", statement) for statement in copies]
     if not docstring:
-        statements.insert(0, cst.SimpleStatementLine([cst.Expr(cst.SimpleString(
-            f'"""Port of `{runner.forward_name}`: the same decoding, plus one timestamp per step."""'
-        ))]))
+        text = f'"""Port of `{runner.forward_name}`: the same decoding, plus one timestamp per step."""'
+        statements.insert(0, cst.SimpleStatementLine([cst.Expr(cst.SimpleString(text))]))
+        added.append(Change("docstring", "(none)", text))
 
     parameters = [cst.Param(cst.Name("self")), cst.Param(cst.Name(PROMPT_INPUT_IDS))]
     if inputs.uses_attention_mask:
         parameters.append(cst.Param(cst.Name(PROMPT_ATTENTION_MASK)))
     parameters += [cst.Param(cst.Name(max_new_tokens_name)), cst.Param(cst.Name(END_ID))]
+    signature = cst.Parameters(params=parameters)
+    added.append(Change("signature", f"def {runner.forward_name}(", f"def {METHOD_NAME}(self,"))
     function = rewritten.with_changes(
         name=cst.Name(METHOD_NAME),
-        params=cst.Parameters(params=parameters),
+        params=signature,
         body=rewritten.body.with_changes(body=statements),
         returns=None,
         leading_lines=(),
@@ -306,6 +315,6 @@ def port_forward(runner: Runner, context: ForwardContext) -> PortedForward:
         hook=hook,
         accept_name=accept_name,
         free_names=free,
-        changes=pipeline.changes,
+        changes=pipeline.changes + added,
         notes=notes,
     )

@@ -80,3 +80,16 @@ def test_second_run_and_other_hash_seed_give_identical_bytes(spec_bench_main, tm
         outputs.append({path.name: path.read_bytes() for path in sorted(out.glob("*.py"))})
     assert len(outputs[0]) == len(MAIN_METHODS)
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("method", MAIN_METHODS)
+def test_review_of_every_main_runner_has_no_unlabelled_hunk(spec_bench_main, method):
+    from typer.testing import CliRunner
+
+    from porter.cli import app
+
+    runner = spec_bench_main / "evaluation" / f"inference_{method}.py"
+    result = CliRunner().invoke(app, ["diff", str(runner), "--spec-bench", str(spec_bench_main)])
+    assert result.exit_code == 0, result.output
+    assert "@@" in result.output
+    assert "unlabelled" not in result.output

@@ -18,12 +18,14 @@ class Change:
     The source text of the nodes is produced on first use, since only `diff` reads it.
     """
 
-    __slots__ = ("rewrite", "_before", "_after")
+    __slots__ = ("rewrite", "_before", "_after", "evidence")
 
-    def __init__(self, rewrite: str, before: cst.CSTNode | str, after: cst.CSTNode | str):
+    def __init__(self, rewrite: str, before: cst.CSTNode | str, after: cst.CSTNode | str, evidence: str | None = None):
         self.rewrite = rewrite
         self._before = before
         self._after = after
+        # What the new code contains because of this change, when `after` is a description.
+        self.evidence = evidence
 
     @property
     def before(self) -> str:
@@ -54,8 +56,8 @@ class Rewrite(cst.CSTTransformer):
         super().__init__()
         self.changes: list[Change] = []
 
-    def record(self, before: cst.CSTNode | str, after: cst.CSTNode | str) -> None:
-        self.changes.append(Change(self.name, before, after))
+    def record(self, before: cst.CSTNode | str, after: cst.CSTNode | str, evidence: str | None = None) -> None:
+        self.changes.append(Change(self.name, before, after, evidence))
 
 
 def self_attribute(name: str) -> cst.Attribute:
