@@ -2,7 +2,7 @@
 
 import typer
 
-from porter.commands import chat_template, convert, register, review
+from porter.commands import chat_template, convert, register, review, verify
 
 app = typer.Typer(
     help="Port Spec-Bench inference runners to specdec_bench model classes.",
@@ -16,3 +16,4 @@ app.command(**register.COMMAND)(register.register_command)
 app.command(**chat_template.COMMAND)(chat_template.chat_template_command)
 app.command(**review.CHECK_COMMAND)(review.check_command)
 app.command(**review.DIFF_COMMAND)(review.diff_command)
+app.command(**verify.COMMAND)(verify.verify_command)

@@ -31,12 +31,15 @@ from porter.slicing import read_main
 # Module-level names the template defines in every generated file.
 TEMPLATE_NAMES = frozenset(
     {
-        "asyncio", "contextlib", "importlib", "os", "sys", "time", "torch", "Model",
-        "SPEC_BENCH_ROOT", "IMPORT_ERROR", "SPECDEC_BENCH_ARGUMENTS", "TORCH_DTYPES",
-        "torch_dtype_from_name", "named_object", "synchronized_perf_counter", "forward_target",
-        "StepClock", "first_sequence", "split_into_steps",
+        "asyncio", "os", "sys", "time", "torch", "Model", "SPEC_BENCH_ROOT", "IMPORT_ERROR",
+        "SPECDEC_BENCH_ARGUMENTS", "check_engine_arguments", "synchronized_perf_counter",
+        "first_sequence", "split_into_steps",
     }
 )
+# Names the template defines only when the port uses them.
+DTYPE_TEMPLATE_NAMES = frozenset({"FASTCHAT_DTYPES", "torch_dtype_from_name"})
+CHOICES_TEMPLATE_NAMES = frozenset({"importlib", "named_object"})
+STEP_CLOCK_TEMPLATE_NAMES = frozenset({"contextlib", "forward_target", "StepClock"})
 # Locals of the generated __init__ that the runner's statements may read.
 CONSTRUCTOR_LOCALS = frozenset({"self", "model_dir", "draft_model_dir", "max_concurrent_requests", "sampling_kwargs", "device", "kwargs"})
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -223,6 +226,19 @@ def convert_source(
     for helper in helpers:
         needed += [name for name in referenced_names(helper) if name not in needed and name not in BUILTIN_NAMES]
     provided = TEMPLATE_NAMES | helper_names
+    if constructor.uses_dtype_table:
+        provided |= DTYPE_TEMPLATE_NAMES
+    if constructor.uses_named_object:
+        provided |= CHOICES_TEMPLATE_NAMES
+    if forward.hook is not None:
+        provided |= STEP_CLOCK_TEMPLATE_NAMES
+    clashes = sorted(name for name in needed if name in provided and name in imports.bindings and name not in ("torch", "os", "sys", "time", "asyncio"))
+    if clashes:
+        raise runner.error(
+            runner.forward, runner.forward, clashes[0],
+            f"the runner imports {clashes[0]!r}, a name the generated file defines for itself",
+            "Import it under another name in the runner",
+        )
     resolved = resolve_imports(needed, imports, read_source, provided=provided)
     if resolved.unresolved:
         name = resolved.unresolved[0]

@@ -97,7 +97,7 @@ class StatementFacts(ScopeAnalysis):
                 self.called.add(func.value)
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        # The loading rewrite drops every device_map argument, so what it reads is not needed.
+        # The loading rewrite replaces every device_map with the port's device, so what it reads is not needed.
         super().visit_Arg(node)
         return not is_name(node.keyword, "device_map")
 

@@ -35,3 +35,11 @@ def test_output_matches_golden_file(root, method, request):
         golden.write_text(code)
     assert golden.is_file(), f"{golden} is missing: run pytest tests/test_golden.py --update-golden"
     assert code == golden.read_text(), f"{golden.name} is out of date: rerun with --update-golden and review the diff"
+
+
+@pytest.mark.parametrize(("root", "method"), CASES, ids=[method for _, method in CASES])
+def test_output_is_black_clean(root, method):
+    import black
+
+    code = (GOLDEN / f"specbench_{method}.py").read_text()
+    assert black.format_str(code, mode=black.Mode()) == code

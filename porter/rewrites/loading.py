@@ -1,10 +1,14 @@
-"""Loading: models load on one explicit device instead of being spread by `device_map`.
+"""Loading: models load on the port's one device instead of being spread by `device_map`.
 
     Model.from_pretrained(path, torch_dtype=t, device_map="auto")
+        ->  Model.from_pretrained(path, torch_dtype=t, device_map={"": self.device}).to(self.device)
+    Model.from_pretrained(path, torch_dtype=t)
         ->  Model.from_pretrained(path, torch_dtype=t).to(self.device)
 
 specdec_bench runs one engine per process on the device it is given; `device_map="auto"` would
-spread a model over every visible GPU and leave the forward's tensors on the wrong one.
+spread a model over every visible GPU and leave the forward's tensors on the wrong one. The map
+is replaced rather than dropped because some methods read the loaded model's `hf_device_map`
+(SAMD sizes its KV cache from it), which transformers sets only when a map is given.
 """
 
 from __future__ import annotations
@@ -29,33 +33,26 @@ def is_model_loading(call: cst.Call) -> bool:
     return called_method(call) == "from_pretrained" and any(keyword_of(arg) in _MODEL_KEYWORDS for arg in call.args)
 
 
+def single_device_map() -> cst.Dict:
+    """`{"": self.device}`: the whole model on the port's device."""
+    return cst.Dict([cst.DictElement(cst.SimpleString('""'), self_attribute("device"))])
+
+
 class LoadingRewrite(Rewrite):
     name = "device"
 
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        has_device_map = any(keyword_of(arg) == "device_map" for arg in updated_node.args)
-        if not is_model_loading(original_node):
-            if has_device_map:
-                # Not a from_pretrained call; drop device_map all the same, since no loader of the
-                # port may place weights on devices other than self.device.
-                arguments = [arg for arg in updated_node.args if keyword_of(arg) != "device_map"]
-                replacement = updated_node.with_changes(args=_fix_commas(arguments))
-                self.record(original_node, replacement)
-                return replacement
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        if keyword_of(original_node) != "device_map":
             return updated_node
-
-        arguments = [arg for arg in updated_node.args if keyword_of(arg) != "device_map"]
-        loaded = updated_node.with_changes(args=_fix_commas(arguments))
-        replacement = cst.Call(
-            func=cst.Attribute(value=loaded, attr=cst.Name("to")), args=[cst.Arg(self_attribute("device"))]
-        )
-        self.record(original_node, replacement)
+        replacement = updated_node.with_changes(value=single_device_map())
+        self.record(original_node.value, replacement.value)
         return replacement
 
-
-def _fix_commas(arguments: list[cst.Arg]) -> list[cst.Arg]:
-    if not arguments:
-        return arguments
-    fixed = [arg for arg in arguments[:-1]]
-    fixed.append(arguments[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT))
-    return fixed
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if not is_model_loading(original_node):
+            return updated_node
+        replacement = cst.Call(
+            func=cst.Attribute(value=updated_node, attr=cst.Name("to")), args=[cst.Arg(self_attribute("device"))]
+        )
+        self.record("(loading call)", ".to(self.device)", evidence=".to(self.device)")
+        return replacement

@@ -13,20 +13,20 @@ def rewrite(source: str) -> str:
     [
         pytest.param(
             'm = M.from_pretrained(p, torch_dtype=t, device_map="auto")\n',
-            "m = M.from_pretrained(p, torch_dtype=t).to(self.device)\n",
-            id="device-map-dropped",
+            'm = M.from_pretrained(p, torch_dtype=t, device_map={"": self.device}).to(self.device)\n',
+            id="device-map-replaced",
+        ),
+        pytest.param(
+            "m = M.from_pretrained(p, device_map=device_map, attn_implementation=a)\n",
+            'm = M.from_pretrained(p, device_map={"": self.device}, attn_implementation=a).to(self.device)\n',
+            id="device-map-variable",
         ),
         pytest.param(
             "m = M.from_pretrained(p, low_cpu_mem_usage=True)\n",
             "m = M.from_pretrained(p, low_cpu_mem_usage=True).to(self.device)\n",
             id="no-device-map",
         ),
-        pytest.param(
-            'm = M.from_pretrained(\n    p,\n    torch_dtype=t,\n    device_map="auto"\n)\n',
-            "m = M.from_pretrained(\n    p,\n    torch_dtype=t).to(self.device)\n",
-            id="multi-line",
-        ),
-        pytest.param('w = Wrapper(m, device_map="auto")\n', "w = Wrapper(m)\n", id="other-call-with-device-map"),
+        pytest.param('w = Wrapper(m, device_map="auto")\n', 'w = Wrapper(m, device_map={"": self.device})\n', id="other-call"),
     ],
 )
 def test_loading_rewrites(before, after):

@@ -43,8 +43,27 @@ SPECDEC_BENCH_ARGUMENTS = frozenset(
     }
 )
 
+
+def check_engine_arguments(engine, kwargs, max_concurrent_requests):
+    """Raise when the engine cannot run: Spec-Bench missing, unknown options, concurrency."""
+    if IMPORT_ERROR is not None:
+        raise ImportError(
+            f"{engine} cannot import Spec-Bench's code ({IMPORT_ERROR}). Set "
+            "SPEC_BENCH_PATH to a Spec-Bench checkout and install its requirements."
+        ) from IMPORT_ERROR
+    unknown = sorted(set(kwargs) - SPECDEC_BENCH_ARGUMENTS)
+    if unknown:
+        raise TypeError(f"{engine} got unknown keyword arguments: {', '.join(unknown)}")
+    if max_concurrent_requests != 1:
+        raise ValueError(
+            f"{engine} decodes one request at a time, because the forward keeps its "
+            f"state on the model; got max_concurrent_requests={max_concurrent_requests}, "
+            "run with --concurrency 1"
+        )
+
+
 # The dtype names fastchat's str_to_torch_dtype accepts, which the runner used for --dtype.
-TORCH_DTYPES = {
+FASTCHAT_DTYPES = {
     "float32": torch.float32,
     "float16": torch.float16,
     "bfloat16": torch.bfloat16,
@@ -55,11 +74,11 @@ def torch_dtype_from_name(name):
     """Return the torch dtype for a --dtype value, or None for None, as fastchat does."""
     if name is None:
         return None
-    if name not in TORCH_DTYPES:
+    if name not in FASTCHAT_DTYPES:
         raise ValueError(
-            f"unknown dtype {name!r}: expected one of {', '.join(TORCH_DTYPES)}"
+            f"unknown dtype {name!r}: expected one of {', '.join(FASTCHAT_DTYPES)}"
         )
-    return TORCH_DTYPES[name]
+    return FASTCHAT_DTYPES[name]
 
 
 def synchronized_perf_counter(device):
@@ -143,27 +162,16 @@ class SpecBenchRecycleModel(Model):
         topk: int = 4,
         **kwargs,
     ):
-        if IMPORT_ERROR is not None:
-            raise ImportError(
-                f"SpecBenchRecycleModel cannot import Spec-Bench's code ({IMPORT_ERROR}). Set SPEC_BENCH_PATH "
-                "to a Spec-Bench checkout and install its requirements."
-            ) from IMPORT_ERROR
-        unknown = sorted(set(kwargs) - SPECDEC_BENCH_ARGUMENTS)
-        if unknown:
-            raise TypeError(
-                f"SpecBenchRecycleModel got unknown keyword arguments: {', '.join(unknown)}"
-            )
-        if max_concurrent_requests != 1:
-            raise ValueError(
-                "SpecBenchRecycleModel decodes one request at a time, because the forward keeps its state on "
-                f"the model; got max_concurrent_requests={max_concurrent_requests}, run with --concurrency 1"
-            )
+        check_engine_arguments("SpecBenchRecycleModel", kwargs, max_concurrent_requests)
         self.device = torch.device(device)
         self.sampling_kwargs = dict(sampling_kwargs)
         temperature = sampling_kwargs.get("temperature", 0.0)
 
         model = AutoModelForCausalLM.from_pretrained(
-            model_dir, torch_dtype=torch_dtype_from_name(dtype), low_cpu_mem_usage=True
+            model_dir,
+            torch_dtype=torch_dtype_from_name(dtype),
+            low_cpu_mem_usage=True,
+            device_map={"": self.device},
         ).to(self.device)
 
         table = torch.zeros(

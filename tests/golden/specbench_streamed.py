@@ -45,6 +45,24 @@ SPECDEC_BENCH_ARGUMENTS = frozenset(
 )
 
 
+def check_engine_arguments(engine, kwargs, max_concurrent_requests):
+    """Raise when the engine cannot run: Spec-Bench missing, unknown options, concurrency."""
+    if IMPORT_ERROR is not None:
+        raise ImportError(
+            f"{engine} cannot import Spec-Bench's code ({IMPORT_ERROR}). Set "
+            "SPEC_BENCH_PATH to a Spec-Bench checkout and install its requirements."
+        ) from IMPORT_ERROR
+    unknown = sorted(set(kwargs) - SPECDEC_BENCH_ARGUMENTS)
+    if unknown:
+        raise TypeError(f"{engine} got unknown keyword arguments: {', '.join(unknown)}")
+    if max_concurrent_requests != 1:
+        raise ValueError(
+            f"{engine} decodes one request at a time, because the forward keeps its "
+            f"state on the model; got max_concurrent_requests={max_concurrent_requests}, "
+            "run with --concurrency 1"
+        )
+
+
 def synchronized_perf_counter(device):
     """Return time.perf_counter() after the device has finished its queued work.
 
@@ -177,25 +195,15 @@ class SpecBenchStreamedModel(Model):
         device="cuda:0",
         **kwargs,
     ):
-        if IMPORT_ERROR is not None:
-            raise ImportError(
-                f"SpecBenchStreamedModel cannot import Spec-Bench's code ({IMPORT_ERROR}). Set SPEC_BENCH_PATH "
-                "to a Spec-Bench checkout and install its requirements."
-            ) from IMPORT_ERROR
-        unknown = sorted(set(kwargs) - SPECDEC_BENCH_ARGUMENTS)
-        if unknown:
-            raise TypeError(
-                f"SpecBenchStreamedModel got unknown keyword arguments: {', '.join(unknown)}"
-            )
-        if max_concurrent_requests != 1:
-            raise ValueError(
-                "SpecBenchStreamedModel decodes one request at a time, because the forward keeps its state on "
-                f"the model; got max_concurrent_requests={max_concurrent_requests}, run with --concurrency 1"
-            )
+        check_engine_arguments(
+            "SpecBenchStreamedModel", kwargs, max_concurrent_requests
+        )
         self.device = torch.device(device)
         self.sampling_kwargs = dict(sampling_kwargs)
 
-        model = FakeModel.from_pretrained(model_dir).to(self.device)
+        model = FakeModel.from_pretrained(model_dir, device_map={"": self.device}).to(
+            self.device
+        )
 
         self.model = model
         # Spec-Bench's harness puts the model in eval mode before it calls the forward.

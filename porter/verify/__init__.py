@@ -1,0 +1,1 @@
+"""Verification of generated model classes against the original Spec-Bench runners."""

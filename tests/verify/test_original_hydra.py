@@ -1,0 +1,19 @@
+"""Original Hydra runner on tiny models: lossless, and fitted grounded heads accept several tokens a step."""
+
+import pytest
+
+METHOD = "hydra"
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
+
+# A mean above 1.5 means drafts are accepted, so the code that keeps several tokens a step runs.
+MIN_MEAN_ACCEPT_LENGTH = 1.5
+
+
+@pytest.mark.parametrize("oracle", [True, False], ids=["oracle-heads", "random-heads"])
+def test_hydra_matches_greedy(assert_lossless, oracle):
+    assert_lossless(METHOD, oracle)
+
+
+def test_hydra_oracle_accepts_several_tokens(mean_accept_length):
+    assert mean_accept_length(METHOD, oracle=True) > MIN_MEAN_ACCEPT_LENGTH

@@ -1,0 +1,19 @@
+"""Original lookahead runner on tiny models: lossless, and lade's n-gram guesses accept several tokens a step."""
+
+import pytest
+
+METHOD = "lookahead"
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
+
+# A mean above 1.5 means drafts are accepted, so the code that keeps several tokens a step runs.
+MIN_MEAN_ACCEPT_LENGTH = 1.5
+
+
+@pytest.mark.parametrize("oracle", [True, False], ids=["oracle-base", "random-base"])
+def test_lookahead_matches_greedy(assert_lossless, oracle):
+    assert_lossless(METHOD, oracle)
+
+
+def test_lookahead_oracle_accepts_several_tokens(mean_accept_length):
+    assert mean_accept_length(METHOD, oracle=True) > MIN_MEAN_ACCEPT_LENGTH
