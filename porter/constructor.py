@@ -73,7 +73,7 @@ def _dtype_function_name(imports: ImportTable) -> str | None:
 
 
 def literal_type(node: cst.BaseExpression | None) -> str | None:
-    """The annotation for a default written as a literal (`512` -> int); None for anything else."""
+    """Infer the annotation of a default written as a literal (`512` gives int), or return None."""
     if isinstance(node, cst.Integer):
         return "int"
     if isinstance(node, cst.Float):
@@ -88,7 +88,7 @@ def literal_type(node: cst.BaseExpression | None) -> str | None:
 
 
 def _flag_renames(runner: Runner, roles: InferredRoles, main_locals: set[str]) -> dict[str, str]:
-    """The variable each flag becomes in the generated __init__."""
+    """Map each flag to the variable it becomes in the generated __init__."""
     renames = {}
     for dest in runner.flags:
         if dest == roles.model_dir:
@@ -178,7 +178,10 @@ def build_constructor(
         if dest not in flags_read or variable in ("model_dir", "draft_model_dir") or variable in seen:
             continue
         seen.add(variable)
-        default = code_of(flag.default) if flag.default is not None else (None if flag.required else "None")
+        if flag.default is not None:
+            default = code_of(flag.default)
+        else:
+            default = None if flag.required else "None"
         if dest in SAMPLING_PARAMETERS:
             sampling.append(SamplingParameter(variable, default or "None"))
         else:

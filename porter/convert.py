@@ -74,7 +74,7 @@ def _model_variable(runner: Runner) -> str | None:
 
 
 def _model_class(runner: Runner, variable: str | None) -> str | None:
-    """The class the model passed to run_eval is built from: `C(...)` or `C.from_pretrained(...)`."""
+    """Find the class that the model passed to run_eval is built from: `C(...)` or `C.from_pretrained(...)`."""
     if variable is None:
         return None
     found = None
@@ -310,7 +310,7 @@ def _note_text(note: Finding) -> str:
 
 
 def _tuple_source(names: list[str]) -> str:
-    """A tuple of strings, written as black writes it, so that black has nothing to redo."""
+    """Write a tuple of strings as black writes it, so that black has nothing to redo."""
     quoted = [f'"{name}"' for name in names]
     if len(quoted) == 1:
         return f"({quoted[0]},)"

@@ -87,7 +87,7 @@ class ForwardFacts(ScopeAnalysis):
 
     def visit_Parameters(self, node: cst.Parameters) -> bool:
         # The port replaces the forward's parameter list, so names read only in its annotations
-        # and defaults are not needed; the parameters are still bindings of the forward.
+        # and defaults are not needed. The parameters are still bindings of the forward.
         if node is not self.root_scope.node.params:
             return True
         for param in [*node.posonly_params, *node.params, *node.kwonly_params]:

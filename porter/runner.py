@@ -165,8 +165,8 @@ def _find_main_guard(module: cst.Module) -> cst.If | None:
 
 
 def _find_run_eval(body: list[cst.BaseStatement]) -> tuple[int, cst.Call] | None:
-    # Runners call run_eval as a statement of its own; searching inside every statement of
-    # __main__ is the fallback, since it costs as much as parsing the file.
+    # Runners call run_eval as a statement of its own. Searching inside every statement of
+    # __main__ is only the fallback, because it costs as much as parsing the file.
     for index, statement in enumerate(body):
         if called_name(expression_statement(statement)) == "run_eval":
             return index, expression_statement(statement)

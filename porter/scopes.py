@@ -7,7 +7,7 @@ reference, then resolves each reference to the innermost enclosing scope that bi
 as Python does.
 
 NOTE: decorators and parameter defaults are resolved in the function's own scope rather than the
-enclosing one, and class bodies are treated like function scopes; runners use neither in a way
+enclosing one, and class bodies are treated like function scopes. No runner uses either in a way
 that this changes.
 """
 
@@ -190,7 +190,7 @@ class ScopeAnalysis(Walker):
     # --- queries ------------------------------------------------------------------------------
 
     def resolve(self, name: str, scope: Scope) -> Scope | None:
-        """The scope whose binding a reference to `name` from `scope` uses; None for a free name."""
+        """Find the scope whose binding a reference to `name` from `scope` uses, or None for a free name."""
         current: Scope | None = scope
         while current is not None:
             if current.binds(name):
@@ -216,7 +216,7 @@ class ScopeAnalysis(Walker):
         return sorted(self.root_scope.declared_outer)
 
     def referenced_names(self) -> list[str]:
-        """Every name read or written, in order of first appearance."""
+        """List every name read or written, in order of first appearance."""
         return list(dict.fromkeys(node.value for node, _ in self.references))
 
     def free_names(self) -> list[str]:

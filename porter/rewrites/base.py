@@ -1,4 +1,4 @@
-"""What every rewrite shares: the record of a change, and the transformer that keeps that record."""
+"""Base of every rewrite: the record of a change, and the transformer that keeps those records."""
 
 from __future__ import annotations
 

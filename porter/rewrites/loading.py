@@ -5,7 +5,7 @@
     Model.from_pretrained(path, torch_dtype=t)
         ->  Model.from_pretrained(path, torch_dtype=t).to(self.device)
 
-specdec_bench runs one engine per process on the device it is given; `device_map="auto"` would
+specdec_bench runs one engine per process on the device it is given. `device_map="auto"` would
 spread a model over every visible GPU and leave the forward's tensors on the wrong one. The map
 is replaced rather than dropped because some methods read the loaded model's `hf_device_map`
 (SAMD sizes its KV cache from it), which transformers sets only when a map is given.
@@ -22,14 +22,14 @@ _MODEL_KEYWORDS = ("device_map", "torch_dtype", "dtype", "low_cpu_mem_usage")
 
 
 def passes_path(argument: cst.Arg) -> bool:
-    """Positional arguments of a loader are paths; keyword ones only when the keyword says so."""
+    """Tell whether a loader argument is a path: every positional one, and keyword ones named for a path, model or dir."""
     if argument.keyword is None:
         return argument.star == ""
     return any(word in argument.keyword.value for word in ("path", "model", "dir"))
 
 
 def is_model_loading(call: cst.Call) -> bool:
-    """A `from_pretrained` call that loads weights (a tokenizer takes none of these keywords)."""
+    """Tell whether `call` is a `from_pretrained` that loads weights, which a tokenizer call never is."""
     return called_method(call) == "from_pretrained" and any(keyword_of(arg) in _MODEL_KEYWORDS for arg in call.args)
 
 

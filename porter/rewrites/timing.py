@@ -63,7 +63,7 @@ def step_statement() -> cst.SimpleStatementLine:
 
 
 def is_append_to(statement: cst.CSTNode) -> str | None:
-    """The list name when the statement is `<name>.append(...)`, else None."""
+    """Name the list that a `<name>.append(...)` statement appends to, or return None for other statements."""
     call = expression_statement(statement)
     if called_method(call) == "append":
         return name_of(call.func.value)
@@ -99,8 +99,8 @@ def _contains_break(statement: cst.CSTNode) -> bool:
 def step_insertion_index(loop_body: Sequence[cst.BaseStatement], append_index: int) -> int:
     """Where the per-step timestamp goes: before the first exit check after the accept-length append.
 
-    The step's tokens are known once the accept length is appended; statements between the append
-    and the first `break` still belong to the step (they extend the output in some runners).
+    The step's tokens are known once the accept length is appended. Statements between the append
+    and the first `break` still belong to the step, because some runners extend the output there.
     """
     for index in range(append_index + 1, len(loop_body)):
         if _contains_break(loop_body[index]):
