@@ -63,15 +63,23 @@ class CheckoutState:
 
 
 def checkout_state(root: Path) -> CheckoutState:
-    """The checkout's commit and locally changed files, or no commit when it is not a git work tree."""
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=30
+    """The checkout's commit and locally changed files.
+
+    Only a folder that is the top of its own git work tree counts as a checkout with a commit: a
+    runner tree inside another repository (such as this project's example) has no commit of its
+    own, and recording the outer repository's commit would change every output at every commit.
+    """
+    def git(*arguments: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *arguments], capture_output=True, text=True, check=True, timeout=30
         ).stdout.strip()
-        status = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "evaluation"],
-            capture_output=True, text=True, check=True, timeout=30,
-        ).stdout
+
+    try:
+        top = git("rev-parse", "--show-toplevel")
+        if Path(top).resolve() != root.resolve():
+            return CheckoutState(None, frozenset())
+        commit = git("rev-parse", "HEAD")
+        status = git("status", "--porcelain", "--", "evaluation")
     except (OSError, subprocess.SubprocessError):
         return CheckoutState(None, frozenset())
     changed = frozenset(line[3:].strip() for line in status.splitlines() if len(line) > 3)
