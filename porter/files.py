@@ -72,13 +72,14 @@ def checkout_state(root: Path) -> CheckoutState:
     def git(*arguments: str) -> str:
         return subprocess.run(
             ["git", "-C", str(root), *arguments], capture_output=True, text=True, check=True, timeout=30
-        ).stdout.strip()
+        ).stdout
 
     try:
-        top = git("rev-parse", "--show-toplevel")
+        top = git("rev-parse", "--show-toplevel").strip()
         if Path(top).resolve() != root.resolve():
             return CheckoutState(None, frozenset())
-        commit = git("rev-parse", "HEAD")
+        commit = git("rev-parse", "HEAD").strip()
+        # Porcelain lines are "XY path": two status letters (either may be a space), then the path.
         status = git("status", "--porcelain", "--", "evaluation")
     except (OSError, subprocess.SubprocessError):
         return CheckoutState(None, frozenset())
