@@ -18,24 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from porter.runner import RUN_EVAL_PARAMETERS
 from porter.verify.cuda_shim import cuda_on_cpu, runner_globals
 from porter.verify.runner_patches import Patch, applied, patches_since, take_snapshot, undo
-
-# The parameters of Spec-Bench's own `run_eval`. Every other keyword argument goes to the forward.
-RUN_EVAL_PARAMETERS = (
-    "model",
-    "tokenizer",
-    "forward_func",
-    "model_id",
-    "question_file",
-    "question_begin",
-    "question_end",
-    "answer_file",
-    "max_new_tokens",
-    "num_choices",
-    "num_gpus_per_model",
-    "num_gpus_total",
-)
 
 # Top-level packages of a Spec-Bench checkout that runners import from.
 SPEC_BENCH_PACKAGES = ("evaluation", "model")
