@@ -97,3 +97,19 @@ def test_inspect_of_a_bad_runner_fails_with_the_finding(cli):
     result = cli.invoke(app, ["inspect", str(FIXTURES / "evaluation" / "inference_unportable.py")])
     assert result.exit_code == 1
     assert "global calls_served" in result.output
+
+
+def test_convert_check_and_diff_write_nothing(cli, tmp_path):
+    runner = str(FIXTURES / "evaluation" / "inference_assist.py")
+    result = cli.invoke(app, ["convert", runner, "--out", "out", "--check"])
+    assert result.exit_code == 1
+    assert "would write out/specbench_assist.py" in result.output
+    assert not (tmp_path / "out").exists()
+
+    diff = cli.invoke(app, ["convert", runner, "--out", "out", "--diff"])
+    assert diff.exit_code == 1
+    assert "+++ out/specbench_assist.py" in diff.output
+    assert not (tmp_path / "out").exists()
+
+    cli.invoke(app, ["convert", runner, "--out", "out"])
+    assert cli.invoke(app, ["convert", runner, "--out", "out", "--check"]).exit_code == 0

@@ -109,8 +109,9 @@ COMMAND = dict(
     name="convert",
     help="Convert Spec-Bench runners into specdec_bench model classes, one file specbench_<method>.py each. "
     "A runner that cannot be ported gets an error naming file, line and construct, and nothing is written "
-    "for it; the others are still converted. Exit codes: 0 all converted, 1 some runner could not be ported, "
-    "2 invalid command line or configuration, 123 internal error.",
+    "for it; the others are still converted. Exit codes: 0 all converted (with --check or --diff: nothing "
+    "would change), 1 some runner could not be ported (or a file would change), 2 invalid command line or "
+    "configuration, 123 internal error.",
 )
 
 
@@ -121,10 +122,16 @@ def convert_command(
     model_dir_flag: ModelDirFlagOption = None,
     draft_model_dir_flag: DraftDirFlagOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the summary line.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when a file would change (as `specport check`).")
+    ] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print a unified diff per file that would change.")] = False,
 ) -> None:
     """Convert runners into model classes."""
     outcomes = run_conversions(runners, spec_bench, model_dir_flag, draft_model_dir_flag)
     folder = out or load_project_config().out or Path("generated")
+    if check or diff:
+        report_without_writing(outcomes, folder, show_diff=diff)
 
     written = unchanged = 0
     for outcome in outcomes:
@@ -144,6 +151,22 @@ def convert_command(
     code = report_failures(outcomes)
     failed = len(outcomes) - written - unchanged
     typer.echo(f"{written} written, {unchanged} unchanged, {failed} failed")
+    raise typer.Exit(code=code)
+
+
+def report_without_writing(outcomes: list[Outcome], folder: Path, *, show_diff: bool) -> None:
+    """Print what convert would change, as black's --check and --diff do, then exit."""
+    from porter.check import Status, check_outcomes
+
+    results = check_outcomes(outcomes, folder)
+    for result in results:
+        if result.status in (Status.CHANGED, Status.MISSING):
+            typer.echo(result.diff if show_diff else f"would write {result.output}", nl=not show_diff)
+    code = report_failures(outcomes)
+    stale = sum(result.status in (Status.CHANGED, Status.MISSING) for result in results)
+    typer.echo(f"{stale} would be written, {len(results) - stale} unchanged")
+    if code == EXIT_OK and stale:
+        code = EXIT_UNPORTABLE
     raise typer.Exit(code=code)
 
 
