@@ -182,7 +182,9 @@ def build_constructor(
             default = code_of(flag.default)
         else:
             default = None if flag.required else "None"
-        if dest in SAMPLING_PARAMETERS:
+        # `--top-k` of EAGLE-2 sizes the draft tree, so a sampling name counts as sampling only
+        # when the forward itself takes it (temperature always does).
+        if dest in SAMPLING_PARAMETERS and (dest == "temperature" or dest in option_names):
             sampling.append(SamplingParameter(variable, default or "None"))
         else:
             annotation = flag.python_type if default != "None" else f"{flag.python_type} | None"
