@@ -35,7 +35,9 @@ class LineIndex:
         # Each top-level statement's code, leading blank lines and comments included, ends with a
         # newline, so counting newlines gives the line where the next one starts.
         if self._first_lines is None:
-            line = 1 + cst.Module(body=[], header=self._module.header).code.count("\n")
+            # Each EmptyLine of the header (comments and blank lines before the first statement)
+            # is one line.
+            line = 1 + len(self._module.header)
             self._first_lines = {}
             for statement in self._module.body:
                 self._first_lines[id(statement)] = line

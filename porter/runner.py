@@ -106,12 +106,12 @@ class Runner:
         return self.module.code_for_node(node)
 
 
-def _not_a_runner(path: str, construct: str, message: str) -> PortError:
+def _not_a_runner(path: str, construct: str, message: str, line: int | None = 1) -> PortError:
     return PortError(
         Finding(
             Severity.ERROR,
             path,
-            1,
+            line,
             construct,
             f"not a Spec-Bench runner: {message}",
             "Pass an evaluation/inference_<method>.py file whose __main__ calls "
@@ -198,7 +198,9 @@ def read_runner(source: str, path: str) -> Runner:
 
     found = _find_run_eval(main_body)
     if found is None:
-        raise _not_a_runner(path, "run_eval(...)", "its __main__ block never calls run_eval")
+        raise _not_a_runner(
+            path, "run_eval(...)", "its __main__ block never calls run_eval", lines.line_of(main_guard, main_guard)
+        )
     run_eval_index, run_eval = found
 
     forward_argument = next(

@@ -41,12 +41,25 @@ def test_file_without_run_eval_is_not_a_runner():
     finding = fixture_error("notarunner")
     assert "not a Spec-Bench runner" in finding.message
     assert finding.suggestion
+    assert finding.line == line_of(FIXTURES / "evaluation" / "inference_notarunner.py", "if __name__")
+
+
+@pytest.mark.parametrize("header", ["", '"""Docstring."""\n', "# comment\n\n"], ids=["bare", "docstring", "comment"])
+def test_line_numbers_count_from_the_file_start(header):
+    source = header + textwrap.dedent(runner("def f(inputs, model, tokenizer, max_new_tokens, **kw):\n    return 1, 2, 3, []\n"))
+    finding = error_of(source)
+    assert finding.line == line_of(source, "def f(")
+
+
+def line_of(path_or_source, text: str) -> int:
+    source = path_or_source.read_text() if isinstance(path_or_source, Path) else path_or_source
+    return next(number for number, line in enumerate(source.splitlines(), start=1) if text in line)
 
 
 def test_global_in_forward_is_unportable():
     finding = fixture_error("unportable")
     assert finding.construct == "global calls_served"
-    assert finding.line == 14
+    assert finding.line == line_of(FIXTURES / "evaluation" / "inference_unportable.py", "global calls_served")
 
 
 RUNNER = '''

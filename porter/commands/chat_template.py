@@ -61,13 +61,16 @@ def chat_template_command(
         import fastchat.model  # noqa: F401
         from transformers import AutoTokenizer
     except ImportError as error:
-        _fail_chat_template(f"{error}. The check needs them: pip install fschat==0.2.31 'transformers>=4.37,<5'.")
+        _fail_chat_template(
+            f"{error}. The check needs fastchat and transformers: pip install 'specport[chat,verify]' "
+            "(fschat 0.2.31, transformers 4.x)."
+        )
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))
     except (OSError, ValueError) as error:
         _fail_chat_template(
-            f"loading the tokenizer from {tokenizer_dir} failed: {error}. "
+            f"loading the tokenizer from {tokenizer_dir} failed: {str(error).rstrip('.')}. "
             "Pass a folder written by tokenizer.save_pretrained (tokenizer.json or tokenizer.model)."
         )
 

@@ -84,7 +84,7 @@ DIFF_COMMAND = dict(
     "generated _forward method, both formatted by black, each hunk labelled with the rewrite that "
     "produced it. With --against FILE: the generated class against the model class in FILE (such as "
     "specdec_bench's hand-written specbench_medusa.py). Exit codes: 0 shown (with --against: the classes "
-    "are identical), 1 with --against when they differ or the runner cannot be ported, 2 invalid input.",
+    "are identical), 1 the runner cannot be ported (with --against: or the classes differ), 2 invalid input.",
 )
 
 
@@ -114,7 +114,11 @@ def diff_command(
     try:
         theirs = first_model_class(against.read_text(encoding="utf-8"), str(against))
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        typer.echo(f"error: cannot read a model class from {against}: {error}", err=True)
+        typer.echo(
+            f"error: cannot read a model class from {against}: {error}. Pass a file that defines a "
+            "SpecBench*Model class, such as one written by specport convert.",
+            err=True,
+        )
         raise typer.Exit(code=2) from None
     ours = first_model_class(conversion.code, conversion.module_name)
     hunks = diff_hunks(theirs, ours, str(against), f"{conversion.module_name}.py")

@@ -84,6 +84,13 @@ def verify_command(
         raise typer.Exit(code=2)
     jobs = []
     for path in generated:
+        if not path.stem.startswith("specbench_") and runner is None:
+            typer.echo(
+                f"error: {path} is not named like a generated model (specbench_<method>.py), so its runner "
+                "is unknown. Pass a file written by specport convert, or name the runner with --runner.",
+                err=True,
+            )
+            raise typer.Exit(code=2)
         method = path.stem.removeprefix("specbench_")
         source = runner or root / "evaluation" / f"inference_{method}.py"
         if not path.is_file():

@@ -219,7 +219,7 @@ class ReturnTimingRewrite(Rewrite):
             return updated_node
         elements = [element.with_changes(comma=cst.MaybeSentinel.DEFAULT) for element in updated_node.value.elements]
         elements.append(cst.Element(cst.Name(TIMING)))
-        self.record("(return values)", "return ..., timing", evidence="timing")
+        self.record("(return values)", "return ..., timing", evidence=", timing")
         return updated_node.with_changes(value=updated_node.value.with_changes(elements=elements))
 
 
