@@ -57,8 +57,9 @@ def label_hunk(hunk: Hunk, changes: Sequence[Change]) -> list[str]:
     removed = _squash(hunk.removed)
     labels: dict[str, None] = {}
     for change in changes:
-        after, before = change.evidence or change.after, change.before
-        if not _is_placeholder(after) and _squash(after) not in added:
+        before = change.before
+        shown = change.evidence or (change.after,)
+        if not any(_is_placeholder(text) or _squash(text) in added for text in shown):
             continue
         if not _is_placeholder(before) and _squash(before) not in removed:
             continue

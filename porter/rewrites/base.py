@@ -20,12 +20,19 @@ class Change:
 
     __slots__ = ("rewrite", "_before", "_after", "evidence")
 
-    def __init__(self, rewrite: str, before: cst.CSTNode | str, after: cst.CSTNode | str, evidence: str | None = None):
+    def __init__(
+        self,
+        rewrite: str,
+        before: cst.CSTNode | str,
+        after: cst.CSTNode | str,
+        evidence: str | tuple[str, ...] | None = None,
+    ):
         self.rewrite = rewrite
         self._before = before
         self._after = after
-        # What the new code contains because of this change, when `after` is a description.
-        self.evidence = evidence
+        # Text the new code contains because of this change (any of several), when `after` is a
+        # description rather than code.
+        self.evidence = (evidence,) if isinstance(evidence, str) else evidence
 
     @property
     def before(self) -> str:
@@ -56,7 +63,9 @@ class Rewrite(cst.CSTTransformer):
         super().__init__()
         self.changes: list[Change] = []
 
-    def record(self, before: cst.CSTNode | str, after: cst.CSTNode | str, evidence: str | None = None) -> None:
+    def record(
+        self, before: cst.CSTNode | str, after: cst.CSTNode | str, evidence: str | tuple[str, ...] | None = None
+    ) -> None:
         self.changes.append(Change(self.name, before, after, evidence))
 
 

@@ -219,7 +219,8 @@ class ReturnTimingRewrite(Rewrite):
             return updated_node
         elements = [element.with_changes(comma=cst.MaybeSentinel.DEFAULT) for element in updated_node.value.elements]
         elements.append(cst.Element(cst.Name(TIMING)))
-        self.record("(return values)", "return ..., timing", evidence=", timing")
+        # A multi-line return puts `timing,` on a line of its own, which a hunk may show alone.
+        self.record("(return values)", "return ..., timing", evidence=(", timing", "timing,"))
         return updated_node.with_changes(value=updated_node.value.with_changes(elements=elements))
 
 
