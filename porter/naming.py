@@ -22,8 +22,3 @@ def class_name(method: str) -> str:
 
 def module_name(method: str) -> str:
     return f"specbench_{method}"
-
-
-def engine_name(method: str) -> str:
-    """The key under which specdec_bench's run.py lists the engine: `SPECBENCH_EAGLE2`."""
-    return f"SPECBENCH_{method.upper()}"

@@ -72,9 +72,6 @@ class Runner:
             if name not in RUN_EVAL_PARAMETERS
         }
 
-    def forward_parameters(self) -> list[cst.Param]:
-        return list(self.forward.params.params) + list(self.forward.params.kwonly_params)
-
     def role_names(self) -> dict[str, str]:
         """Map each positional role (inputs, model, tokenizer, max_new_tokens) to its parameter name."""
         positional = list(self.forward.params.posonly_params) + list(self.forward.params.params)

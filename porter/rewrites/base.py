@@ -72,8 +72,3 @@ class Rewrite(cst.CSTTransformer):
 def self_attribute(name: str) -> cst.Attribute:
     """`self.<name>`."""
     return cst.Attribute(value=cst.Name("self"), attr=cst.Name(name))
-
-
-def apply(rewrite: Rewrite, node: cst.CSTNode) -> cst.CSTNode:
-    """Run one rewrite over a node and return the new node; the rewrite keeps its changes."""
-    return node.visit(rewrite)
