@@ -129,8 +129,8 @@ def choose_hook(
 ) -> HookChoice:
     """Decide how to time the steps of `call`.
 
-    `model_class` is the class the runner's model was built from (None if unknown);
-    `instance_patch` the function `__main__` bound onto the model under the called name, if any.
+    `model_class` is the class the runner's model was built from, or None if unknown.
+    `instance_patch` is the function `__main__` bound onto the model under the called name, if any.
     """
     if any(is_name(arg.keyword, "streamer") for arg in call.call.args):
         return HookChoice(HookKind.FORWARD_HOOK, f"{call.method} (already given a streamer)", True)

@@ -22,7 +22,7 @@ SPEC_BENCH_ENVIRONMENT_VARIABLE = "SPEC_BENCH_PATH"
 
 
 def spec_bench_root(explicit: Path | None) -> Path:
-    """The Spec-Bench checkout: --spec-bench, else $SPEC_BENCH_PATH, else ./Spec-Bench."""
+    """Choose the Spec-Bench checkout: --spec-bench, else $SPEC_BENCH_PATH, else ./Spec-Bench."""
     if explicit is not None:
         return explicit
     from_environment = os.environ.get(SPEC_BENCH_ENVIRONMENT_VARIABLE)
@@ -30,12 +30,12 @@ def spec_bench_root(explicit: Path | None) -> Path:
 
 
 def runner_files(root: Path) -> list[Path]:
-    """Every evaluation/inference_*.py of a checkout, sorted by name."""
+    """List every evaluation/inference_*.py of a checkout, sorted by name."""
     return sorted((root / "evaluation").glob("inference_*.py"))
 
 
 def root_of_runner(runner: Path, fallback: Path) -> Path:
-    """The checkout a runner belongs to: the folder above its evaluation/ folder, else `fallback`."""
+    """Find the checkout a runner belongs to: the folder above its evaluation/ folder, else `fallback`."""
     parent = runner.resolve().parent
     if parent.name == "evaluation":
         return parent.parent
@@ -63,11 +63,11 @@ class CheckoutState:
 
 
 def checkout_state(root: Path) -> CheckoutState:
-    """The checkout's commit and locally changed files.
+    """Read the checkout's commit and its locally changed runners.
 
-    Only a folder that is the top of its own git work tree counts as a checkout with a commit: a
-    runner tree inside another repository (such as this project's example) has no commit of its
-    own, and recording the outer repository's commit would change every output at every commit.
+    Only a folder at the top of its own git work tree has a commit. A runner tree inside another
+    repository, such as this project's example, gets none, because recording the outer
+    repository's commit would change every output at every commit.
     """
     def git(*arguments: str) -> str:
         return subprocess.run(

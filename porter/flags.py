@@ -90,7 +90,7 @@ def flag_from_call(call: cst.Call) -> Flag | None:
 def collect_flags(statements: Sequence[cst.CSTNode]) -> dict[str, Flag]:
     """Return the flags declared in `statements`, keyed by dest, in declaration order.
 
-    Runners declare their flags in statements of their own at the top of `__main__`; only those
+    Runners declare their flags in statements of their own at the top of `__main__`. Only those
     are read, because walking every statement of `__main__` costs as much as parsing it.
     """
     flags: dict[str, Flag] = {}

@@ -8,7 +8,7 @@ from typing import Mapping
 
 @dataclass(frozen=True)
 class PathRoles:
-    """Which runner flag gives specdec_bench's `model_dir` and which its `draft_model_dir`.
+    """Runner flags that give specdec_bench's `model_dir` and `draft_model_dir`.
 
     Each value is an argparse dest such as "base_model_path"; None means "infer it".
     """

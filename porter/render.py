@@ -1,8 +1,9 @@
 """Render a port plan through the Jinja templates and format the result with black.
 
-Black runs on the parts that come from the runner (imports, helper definitions, `__init__`,
-`_forward`, `stop`), each formatted on its own with the line length reduced by the indentation
-it gets in the class, then indented into the module template, which is written black-clean.
+Black runs only on the parts that come from the runner: imports, helper definitions, `__init__`,
+`_forward` and `stop`. Each is formatted on its own, with the line length reduced by the
+indentation it gets in the class, and then indented into the module template, which is written
+black-clean.
 Formatting a whole generated file would make black re-read the template's two hundred lines
 for every runner; this gives the same text at a third of the cost. A part holding a multi-line
 string that is not a docstring cannot be indented as text without changing the string, so then
@@ -29,7 +30,7 @@ INDENT = "    "
 
 
 def templates_folder() -> Path:
-    """The templates shipped in the wheel (porter/templates), else the source checkout's templates/."""
+    """Locate the templates: porter/templates in the wheel, else templates/ of a source checkout."""
     packaged = Path(__file__).parent / "templates"
     if packaged.is_dir():
         return packaged

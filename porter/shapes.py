@@ -10,7 +10,7 @@ import libcst as cst
 
 
 def name_of(node: cst.CSTNode | None) -> str | None:
-    """The identifier of a Name node, else None."""
+    """Return the identifier of a Name node, or None for any other node."""
     return node.value if isinstance(node, cst.Name) else None
 
 
@@ -48,7 +48,7 @@ def called_name(node: cst.CSTNode | None) -> str | None:
 
 
 def string_value(node: cst.CSTNode | None) -> str | None:
-    """The value of a string literal, else None."""
+    """Return the value of a string literal, or None for any other node."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = node.evaluated_value
         return value if isinstance(value, str) else None
@@ -60,26 +60,26 @@ def keyword_of(argument: cst.Arg) -> str | None:
 
 
 def sole_small_statement(statement: cst.CSTNode) -> cst.BaseSmallStatement | None:
-    """The only small statement of a one-statement line, else None."""
+    """Return the only small statement of a one-statement line, or None."""
     if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
         return statement.body[0]
     return None
 
 
 def expression_statement(statement: cst.CSTNode) -> cst.BaseExpression | None:
-    """The expression of a line that holds only an expression (`f(x)`), else None."""
+    """Return the expression of a line that contains only an expression (`f(x)`), or None."""
     small = sole_small_statement(statement)
     return small.value if isinstance(small, cst.Expr) else None
 
 
 def assignment(statement: cst.CSTNode) -> cst.Assign | None:
-    """The assignment of a line that holds only an assignment, else None."""
+    """Return the assignment of a line that contains only an assignment, or None."""
     small = sole_small_statement(statement)
     return small if isinstance(small, cst.Assign) else None
 
 
 def root_name(node: cst.BaseExpression) -> str | None:
-    """The variable a chain such as `model.layers[-1].weight` or `f(x).y` starts from."""
+    """Name the variable that a chain such as `model.layers[-1].weight` or `f(x).y` starts from."""
     while isinstance(node, (cst.Attribute, cst.Subscript, cst.Call)):
         node = node.func if isinstance(node, cst.Call) else node.value
     return name_of(node)

@@ -78,7 +78,7 @@ class Walker:
 
 
 def find_all(node: cst.CSTNode, node_type: type, predicate: Callable[[cst.CSTNode], bool] = lambda _: True) -> list:
-    """Every node of `node_type` under `node` (itself included) for which `predicate` holds."""
+    """Collect every node of `node_type` under `node`, itself included, for which `predicate` is true."""
     found: list = []
 
     class _Finder(Walker):

@@ -17,7 +17,7 @@ LATEST_TRANSFORMER_REFS = ("origin/latest-transformer", "latest-transformer")
 
 
 def spec_bench_path() -> Path | None:
-    """$SPEC_BENCH_PATH, else ./Spec-Bench, if it holds an evaluation/ folder."""
+    """Return $SPEC_BENCH_PATH, else ./Spec-Bench, if it contains an evaluation/ folder."""
     candidate = Path(os.environ.get("SPEC_BENCH_PATH") or REPOSITORY / "Spec-Bench")
     return candidate if (candidate / "evaluation").is_dir() else None
 

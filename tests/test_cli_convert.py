@@ -23,7 +23,7 @@ def cli(monkeypatch, tmp_path):
     return CliRunner()
 
 
-def test_convert_writes_one_file_per_runner_and_a_summary(cli, tmp_path):
+def test_convert_batch_with_failures(cli, tmp_path):
     result = cli.invoke(app, ["convert", "--spec-bench", str(FIXTURES), "--out", "out"])
     written = sorted(path.name for path in (tmp_path / "out").iterdir())
     assert written == sorted(f"specbench_{method}.py" for method in GOOD)
@@ -43,7 +43,7 @@ def test_second_convert_changes_nothing(cli, tmp_path):
     assert (tmp_path / "out" / "specbench_treehead.py").stat().st_mtime_ns == before
 
 
-def test_failed_runner_leaves_its_previous_output_and_no_temporary_file(cli, tmp_path):
+def test_failed_runner_keeps_previous_output(cli, tmp_path):
     root = tmp_path / "bench"
     shutil.copytree(FIXTURES, root)
     runner = root / "evaluation" / "inference_treehead.py"
@@ -93,7 +93,7 @@ def test_inspect_reports_what_was_inferred(cli):
     assert any(line.strip().startswith("from model.treehead.utils import") for line in lines)
 
 
-def test_inspect_of_a_bad_runner_fails_with_the_finding(cli):
+def test_inspect_bad_runner(cli):
     result = cli.invoke(app, ["inspect", str(FIXTURES / "evaluation" / "inference_unportable.py")])
     assert result.exit_code == 1
     assert "global calls_served" in result.output

@@ -39,7 +39,7 @@ def test_check_passes_when_up_to_date(bench):
     assert result.output.strip() == "4 up to date, 0 out of date, 0 failed"
 
 
-def test_one_line_runner_edit_fails_check_with_the_diff(bench):
+def test_check_fails_after_runner_edit(bench):
     runner = bench / "evaluation" / "inference_treehead.py"
     source = runner.read_text()
     flag = 'parser.add_argument("--max-steps", type=int, default=512)'

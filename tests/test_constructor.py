@@ -64,7 +64,7 @@ def signature(conversion):
     return inspect.signature(module.SpecBenchTreeModel.__init__).parameters
 
 
-def test_loading_flag_named_like_sampling_is_an_engine_argument(signature):
+def test_loading_top_k_is_engine_argument(signature):
     assert signature["top_k"].default == 10
     assert signature["top_k"].annotation is int
 

@@ -51,7 +51,7 @@ def test_outputs_compile_and_are_black_clean(branch, request):
         assert black.format_str(code, mode=black.Mode()) == code, f"{method} is not black-clean"
 
 
-def test_outputs_keep_no_spec_bench_idioms_the_port_replaces(main_outputs):
+def test_outputs_without_replaced_idioms(main_outputs):
     for method, code in main_outputs.items():
         body = code.split("class SpecBench", 1)[1]
         assert "tokenizer.eos_token_id in" not in body, method
@@ -67,7 +67,7 @@ def test_latest_transformer_sps_patches_the_private_method(latest_transformer_ou
     assert "GenerationMixin.assisted_decoding = assisted_decoding" in main_outputs["sps"]
 
 
-def test_second_run_and_other_hash_seed_give_identical_bytes(spec_bench_main, tmp_path):
+def test_outputs_identical_across_hash_seeds(spec_bench_main, tmp_path):
     outputs = []
     for seed in ("0", "12345"):
         out = tmp_path / f"seed-{seed}"
@@ -83,7 +83,7 @@ def test_second_run_and_other_hash_seed_give_identical_bytes(spec_bench_main, tm
 
 
 @pytest.mark.parametrize("method", MAIN_METHODS)
-def test_review_of_every_main_runner_has_no_unlabelled_hunk(spec_bench_main, method):
+def test_review_hunks_all_labelled(spec_bench_main, method):
     from typer.testing import CliRunner
 
     from porter.cli import app

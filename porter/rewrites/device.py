@@ -24,7 +24,7 @@ def is_cuda_string(node: cst.CSTNode) -> bool:
 
 
 def _chain_root(node: cst.BaseExpression) -> str | None:
-    """The variable at the start of an attribute/subscript chain (calls end the chain)."""
+    """Name the variable at the start of an attribute or subscript chain (a call ends the chain)."""
     while isinstance(node, (cst.Attribute, cst.Subscript)):
         node = node.value
     return node.value if isinstance(node, cst.Name) else None

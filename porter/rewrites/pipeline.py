@@ -1,6 +1,6 @@
 """Run several rewrites in one traversal.
 
-Each rewrite lives in its own module and can run alone; a pass over a function costs about as
+Each rewrite lives in its own module and can run alone. A pass over a function costs about as
 much as parsing it, so the converter runs its rewrites together. Every rewrite sees every node
 in the order the rewrites are given. Once a rewrite replaces a node with a node of another
 kind, the later rewrites do not see that node, since their matchers were written for the kind

@@ -5,7 +5,7 @@
     adj_matrix[ids] = top          ->  self.adj_matrix[ids] = top    (a global set by __main__)
 
 Which Name nodes to replace comes from scope analysis, so a nested function that rebinds a name
-keeps its own binding. A parameter the forward assigns to is not renamed; the forward starts
+keeps its own binding. A parameter the forward assigns to is not renamed. The forward starts
 from a local copy instead (`max_steps = self.max_steps`), so one request cannot change the
 settings of the next.
 """

@@ -97,7 +97,7 @@ def _contains_break(statement: cst.CSTNode) -> bool:
 
 
 def step_insertion_index(loop_body: Sequence[cst.BaseStatement], append_index: int) -> int:
-    """Where the per-step timestamp goes: before the first exit check after the accept-length append.
+    """Find where the per-step timestamp goes: before the first exit check after the accept-length append.
 
     The step's tokens are known once the accept length is appended. Statements between the append
     and the first `break` still belong to the step, because some runners extend the output there.

@@ -12,7 +12,7 @@ from typing import Sequence
 
 
 def cut_at(tokens: Sequence[int], end_id: int) -> list[int]:
-    """The tokens before the first `end_id` (all of them when it does not occur)."""
+    """Return the tokens before the first `end_id`, or all of them when it does not occur."""
     tokens = list(tokens)
     return tokens[: tokens.index(end_id)] if end_id in tokens else tokens
 
@@ -48,7 +48,7 @@ def first_difference(left: Sequence[int], right: Sequence[int]) -> int | None:
 
 @dataclass
 class PromptCheck:
-    """The checks for one prompt; each problem is a sentence that says what differed and where."""
+    """Result of the checks for one prompt. Each problem is a sentence naming what differed and where."""
 
     prompt_index: int
     tokens: int

@@ -2,7 +2,7 @@
 
 Random tiny models almost never emit the tokenizer's EOS, so the runners' and the ports' end-of-
 sequence handling would never run. Before either side loads the models, the base folder's
-tokenizer and configs are rewritten to call one token of the greedy continuation "EOS"; both
+tokenizer and configs are rewritten to call one token of the greedy continuation "EOS". Both
 sides then read the same EOS id, as they would for a real model.
 """
 

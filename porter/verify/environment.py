@@ -1,4 +1,4 @@
-"""What `specport verify` needs installed, and whether transformers matches the checkout's pin."""
+"""Packages `specport verify` needs, and a check of transformers against the checkout's pin."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ INSTALL_HINT = (
 
 
 def missing_packages() -> list[str]:
-    """The packages verification imports that are not installed."""
+    """List the packages verification imports that are not installed."""
     missing = []
     for package in ("torch", "transformers", "accelerate"):
         try:
@@ -32,7 +32,7 @@ def pinned_transformers(spec_bench_root: Path) -> str | None:
 
 
 def version_warning(spec_bench_root: Path) -> str | None:
-    """A warning when the installed transformers differs from the checkout's pin."""
+    """Return a warning when the installed transformers differs from the checkout's pin, else None."""
     pinned = pinned_transformers(spec_bench_root)
     if pinned is None:
         return None

@@ -34,7 +34,7 @@ def load_generated(path: Path, spec_bench_root: Path) -> types.ModuleType:
 
 
 def model_class(module: types.ModuleType) -> type:
-    """The SpecBench*Model class the generated module defines."""
+    """Return the SpecBench*Model class the generated module defines."""
     classes = [
         value for name, value in vars(module).items()
         if isinstance(value, type) and name.startswith("SpecBench") and value.__module__ == module.__name__

@@ -43,7 +43,7 @@ def row(report: dict) -> list[str]:
 
 
 def table(reports: Sequence[dict]) -> str:
-    """A plain-text table (also valid Markdown) of the reports."""
+    """Format the reports as a plain-text table that is also valid Markdown."""
     header = "| " + " | ".join(name for name, _ in COLUMNS) + " |"
     rule = "|" + "|".join("-" * (len(name) + 2) for name, _ in COLUMNS) + "|"
     lines = [header, rule]

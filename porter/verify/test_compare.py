@@ -60,7 +60,7 @@ def problems_about(check, text):
     return [problem for problem in check.problems if text in problem]
 
 
-def test_greedy_shorter_than_a_long_run_compares_the_overlap():
+def test_short_greedy_compares_overlap():
     check = check_prompt(0, [[5, 6], [7, 8]], [0.0, 1.0, 2.0], [5, 6, 7, 8], [2, 2], [5, 6], end_id=2)
     assert not problems_about(check, "greedy")
 

@@ -118,7 +118,7 @@ def verify_method(generated: Path, runner: Path, root: Path, options: VerifyOpti
         setup = _setup(method, options, Path(folder), runner, root)
 
         # Greedy decoding of the base model is the second oracle; it also picks the end id.
-        # On the device under test, so that greedy decoding sees the same arithmetic as both runs.
+        # Loaded on the device under test, so that greedy decoding uses the same arithmetic as both runs.
         base = load_base_model(setup.model_dir).to(options.device)
         overshoot = options.tokens + 64
         end_id = EOS_ID

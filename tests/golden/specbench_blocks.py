@@ -95,8 +95,8 @@ class StepClock:
     Passed as `streamer=`, it records when the library hands over each step's tokens. In
     `with clock.watch_forward(model):` it records when each forward pass of the target model
     starts, which is when the previous step has ended, and when the call returns. The first
-    events belong to the prompt (a streamer first receives the prompt; the prefill is a forward
-    pass), so `step_ends(n)` keeps the last n events.
+    events belong to the prompt, because a streamer first receives the prompt and the prefill is
+    a forward pass. So `step_ends(n)` keeps the last n events.
     """
 
     def __init__(self, device):
